@@ -1,0 +1,648 @@
+"""Seed data: integrations, branding, default configuration, default texts, visible accounts.
+
+Loaded once at startup from ``fixtures/`` (JSON or YAML), optionally overlaid by a user's own
+directory. A bad fixture is a startup error that names the file and the field.
+
+Each fixture lives in its own file named after it (``integrations``, ``branding``,
+``configuration``, ``texts``, ``visible_accounts``) with a ``.yaml``, ``.yml`` or ``.json``
+suffix. The loader checks what it can on its own (types, required fields, key formats, cross
+references between files) and, when given a :data:`SchemaCheck`, also puts every object
+before the contract's component schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Protocol, TypeAlias
+
+import yaml
+
+try:  # libyaml's parser is several times faster than the pure-Python one
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # a PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+__all__ = [
+    "FIXTURE_NAMES",
+    "LOCALES",
+    "FixtureError",
+    "Fixtures",
+    "SchemaCheck",
+    "default_directory",
+    "load_fixtures",
+]
+
+#: Checks a value against a named component schema of the contract ("Integration",
+#: "Branding", "Configuration", "Localization", "VisibleAccounts") and returns readable
+#: problems; an empty list means the value is valid.
+SchemaCheck: TypeAlias = Callable[[str, Any], list[str]]
+
+#: The fixture files, by name (without suffix), in the order they are read.
+FIXTURE_NAMES = ("integrations", "branding", "configuration", "texts", "visible_accounts")
+#: The locales the text endpoints accept.
+LOCALES = ("en-us", "fr-fr")
+_SUFFIXES = (".yaml", ".yml", ".json")
+_PLATFORM_KEY = re.compile(r"[a-z]{4}")
+
+
+@dataclass(slots=True, frozen=True)
+class Fixtures:
+    """The seed data, validated. Every value is plain JSON (dicts, lists, str, ...)."""
+
+    #: Integration objects, each valid under the contract's ``Integration`` schema.
+    integrations: list[dict[str, Any]]
+    #: platformKey -> Branding object (valid under ``Branding``).
+    branding: dict[str, dict[str, Any]]
+    #: The default ``Configuration`` object for a new company (``companyId`` is filled in later).
+    configuration: dict[str, Any]
+    #: locale ("en-us", "fr-fr") -> text key -> ``{"text": str | None, "required": bool}``.
+    texts: dict[str, dict[str, dict[str, Any]]]
+    #: platformKey -> the default list of visible account names.
+    visible_accounts: dict[str, list[str]]
+
+
+class FixtureError(ValueError):
+    """A fixture could not be read or is invalid.
+
+    The message has one line per problem, each starting with the file and the field path,
+    e.g. ``fixtures/integrations.yaml: integrations[3].key: must be four lowercase letters``.
+    """
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def default_directory() -> Path:
+    """The repository's own ``fixtures/`` folder."""
+    return Path(__file__).resolve().parent.parent / "fixtures"
+
+
+# Shapes: a small declarative picture of each fixture object, checked without the contract.
+# They follow the contract's schemas (closed objects, nullable fields) and add the few rules
+# the mock relies on (four-letter keys, UUIDs, the two source types). In an object's field
+# list a trailing "!" marks a required field and a trailing "?" one that may be null.
+
+#: (field path, message)
+_Problem: TypeAlias = tuple[str, str]
+
+
+class _Shape(Protocol):
+    def check(self, value: Any, path: str, out: list[_Problem]) -> None: ...
+
+
+def _child(path: str, key: str) -> str:
+    # Keys that would make the dotted form ambiguous are quoted.
+    if re.fullmatch(r"[A-Za-z0-9_\-]+", key):
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"
+
+
+@dataclass(slots=True, frozen=True)
+class _Scalar:
+    test: Callable[[Any], bool]
+    message: str
+
+    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
+        if not self.test(value):
+            out.append((path, self.message))
+
+
+@dataclass(slots=True, frozen=True)
+class _ListOf:
+    item: _Shape
+
+    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
+        if not isinstance(value, list):
+            out.append((path, "must be a list"))
+            return
+        for index, item in enumerate(value):
+            self.item.check(item, f"{path}[{index}]", out)
+
+
+@dataclass(slots=True, frozen=True)
+class _MapOf:
+    value: _Shape
+
+    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
+        if not isinstance(value, dict):
+            out.append((path, "must be a mapping"))
+            return
+        for key, item in value.items():
+            self.value.check(item, _child(path, key), out)
+
+
+@dataclass(slots=True, frozen=True)
+class _Object:
+    """A closed object: unknown fields are refused so that a typo cannot pass silently."""
+
+    fields: tuple[tuple[str, _Shape], ...]
+
+    @classmethod
+    def of(cls, fields: dict[str, _Shape]) -> _Object:
+        return cls(tuple(fields.items()))
+
+    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
+        if not isinstance(value, dict):
+            out.append((path, "must be a mapping"))
+            return
+        known = {name.rstrip("!?"): (name, shape) for name, shape in self.fields}
+        for bare, (name, _) in known.items():
+            if name.endswith("!") and bare not in value:
+                out.append((_child(path, bare), "is required"))
+        for key, item in value.items():
+            if key not in known:
+                out.append((_child(path, key), f"unknown field (allowed: {', '.join(known)})"))
+            elif not (item is None and known[key][0].endswith("?")):
+                known[key][1].check(item, _child(path, key), out)
+
+
+def _is_datetime(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        # Python 3.10's parser does not know the "Z" suffix Codat writes.
+        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return False
+    return True
+
+
+def _one_of(*choices: str) -> _Scalar:
+    return _Scalar(
+        lambda v: isinstance(v, str) and v in choices, f"must be one of {', '.join(choices)}"
+    )
+
+
+def _text(pattern: str, message: str) -> _Scalar:
+    return _Scalar(lambda v: isinstance(v, str) and re.fullmatch(pattern, v) is not None, message)
+
+
+_STR = _Scalar(lambda v: isinstance(v, str), "must be a string")
+_NAME = _text(r"(?s).+", "must be a non-empty string")
+_FLAG = _Scalar(lambda v: isinstance(v, bool), "must be true or false")
+_UUID = _text(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", "must be a UUID string")
+_URL = _text(r"https?://[^\s/]+\S*", "must be an http(s) URL")
+_ANY = _Scalar(lambda v: True, "")
+_ABSENT = _Scalar(lambda v: False, "must be left out: the store fills it in for each company")
+
+_IMAGE = _Object.of({"image": _Object.of({"src": _URL, "alt": _STR})})
+_BRANDING = _Object.of(
+    {
+        "logo": _Object.of({"full": _IMAGE, "square": _IMAGE}),
+        "button": _Object.of({"default": _IMAGE, "hover": _IMAGE}),
+        "sourceId": _UUID,
+    }
+)
+_INTEGRATION = _Object.of(
+    {
+        "key!": _text(_PLATFORM_KEY.pattern, "must be four lowercase letters"),
+        "logoUrl!": _URL,
+        "name!": _NAME,
+        "enabled!": _FLAG,
+        "sourceId!": _UUID,
+        # Sync for Commerce moves data from a commerce platform into an accounting one;
+        # no other kind of integration takes part.
+        "sourceType!": _one_of("Accounting", "Commerce"),
+        "integrationId!": _UUID,
+        "isOfflineConnector": _FLAG,
+        "isBeta": _FLAG,
+        "dataProvidedBy": _STR,
+        "datatypeFeatures": _ListOf(_ANY),
+    }
+)
+_LOCALIZATION = _Object.of({"text!?": _STR, "required!": _FLAG})
+_VISIBLE_ACCOUNTS = _ListOf(_NAME)
+
+_OPTIONS = _ListOf(_Object.of({"id!": _NAME, "name?": _STR}))
+_ACCOUNT_OPTION = _Object.of(
+    {"id!": _NAME, "name?": _STR, "nominalCode?": _STR, "classification?": _STR}
+)
+_ACCOUNTS = _MapOf(
+    _Object.of(
+        {
+            "labelText?": _STR,
+            "descriptionText?": _STR,
+            "selectedAccountId?": _STR,
+            "required": _FLAG,
+            "accountOptions?": _ListOf(_ACCOUNT_OPTION),
+        }
+    )
+)
+_STRINGS = _ListOf(_STR)
+_GROUP_BY = _Object.of({"selectedGroupByOptions?": _STRINGS, "groupByOptions?": _STRINGS})
+_FREQUENCY = _one_of("Daily", "Monthly")
+_SALES = _Object.of(
+    {
+        "syncSales": _FLAG,
+        "accounts?": _ACCOUNTS,
+        "invoiceStatus": _Object.of(
+            {"selectedInvoiceStatus?": _STR, "invoiceStatusOptions?": _STRINGS}
+        ),
+        "salesCustomer": _Object.of({"selectedCustomerId?": _STR, "customerOptions?": _OPTIONS}),
+        "taxRates?": _MapOf(_Object.of({"selectedTaxRateId?": _STR, "taxRateOptions?": _OPTIONS})),
+        "newTaxRates": _Object.of(
+            {
+                "accountingTaxRateOptions?": _OPTIONS,
+                "commerceTaxRateOptions?": _OPTIONS,
+                "taxRateMappings?": _ListOf(
+                    _Object.of(
+                        {
+                            "selectedCommerceTaxRateIds?": _STRINGS,
+                            "selectedAccountingTaxRateId?": _STR,
+                        }
+                    )
+                ),
+                "selectedDefaultZeroTaxRateId?": _STR,
+                "defaultZeroTaxRateOptions?": _OPTIONS,
+            }
+        ),
+        "grouping": _Object.of(
+            {
+                "groupingPeriod": _Object.of(
+                    {"selectedGroupingPeriod?": _STR, "groupingPeriodOptions?": _STRINGS}
+                ),
+                "groupingLevels": _Object.of(
+                    {"invoiceLevel": _GROUP_BY, "invoiceLineLevel": _GROUP_BY}
+                ),
+            }
+        ),
+    }
+)
+_PAYMENTS = _Object.of({"syncPayments": _FLAG, "accounts?": _ACCOUNTS})
+_CONFIGURATION = _Object.of(
+    {
+        "companyId": _ABSENT,
+        "accountingSoftwareCompanyName": _STR,
+        "enable": _FLAG,
+        "configured": _FLAG,
+        "schedule": _Object.of(
+            {
+                "selectedFrequency": _FREQUENCY,
+                "frequencyOptions": _ListOf(_FREQUENCY),
+                "startDate": _Scalar(_is_datetime, "must be an ISO 8601 date or date-time string"),
+                "syncHour": _Scalar(
+                    lambda v: type(v) is int and 0 <= v <= 23, "must be a whole number from 0 to 23"
+                ),
+                "timeZone": _NAME,
+            }
+        ),
+        "configuration": _Object.of(
+            {
+                "countryCode": _text(r"[A-Z]{2}", "must be two capital letters"),
+                "mapSettings": _Object.of({"outputFormat": _one_of("JournalEntry")}),
+                "sales": _SALES,
+                "payments": _PAYMENTS,
+                "newPayments": _PAYMENTS,
+                "fees": _Object.of(
+                    {
+                        "feesSupplier": _Object.of(
+                            {"selectedSupplierId?": _STR, "supplierOptions?": _OPTIONS}
+                        ),
+                        "syncFees": _FLAG,
+                        "accounts?": _ACCOUNTS,
+                    }
+                ),
+            }
+        ),
+    }
+)
+
+
+# --- Reading files ---
+
+
+class _StrictYamlLoader(_SafeLoader):
+    """The safe loader, except that a key given twice in one mapping is an error.
+
+    PyYAML would otherwise keep the last value and hide the mistake.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *anchor" merges may legitimately repeat keys
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"found the key {key!r} twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"found the key {key!r} twice")
+        found[key] = value
+    return found
+
+
+@dataclass(slots=True, frozen=True)
+class _Source:
+    """One fixture file as read: its name, how messages show it, and its data."""
+
+    name: str
+    display: str
+    data: Any
+
+
+@dataclass(slots=True)
+class _Report:
+    """Problems collected so far, so that one run reports all of them."""
+
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, display: str, path: str, message: str) -> None:
+        self.problems.append(f"{display}: {path}: {message}")
+
+    def extend(self, display: str, found: Iterable[_Problem]) -> None:
+        for path, message in found:
+            self.add(display, path, message)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise FixtureError(self.problems)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _plain(value: Any, path: str, out: list[_Problem]) -> Any:
+    """A fresh copy of ``value`` made of JSON types only; anything else is a problem.
+
+    Copying also undoes YAML anchors and aliases, which would otherwise leave several
+    entries sharing (and later mutating) one list.
+    """
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, list):
+        return [_plain(item, f"{path}[{i}]", out) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        copy: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                copy[key] = _plain(item, _child(path, key), out)
+            else:
+                out.append((path, f"the key {key!r} must be a string (quote it)"))
+        return copy
+    if isinstance(value, (datetime, date, time)):
+        out.append((path, "YAML read this as a date or time; quote it to keep it a string"))
+    else:
+        out.append((path, f"a {type(value).__name__} is not JSON data"))
+    return None
+
+
+def _read_file(name: str, path: Path, report: _Report) -> _Source | None:
+    display = _display(path)
+    kind = "JSON" if path.suffix == ".json" else "YAML"
+    try:
+        text = path.read_text(encoding="utf-8")
+        if kind == "JSON":
+            raw = json.loads(text, object_pairs_hook=_json_object)
+        else:
+            raw = yaml.load(text, Loader=_StrictYamlLoader)
+    except (OSError, UnicodeDecodeError) as exc:
+        report.add(display, name, f"cannot be read: {exc}")
+        return None
+    except (yaml.YAMLError, ValueError) as exc:
+        report.add(display, name, f"is not valid {kind}: {' '.join(str(exc).split())}")
+        return None
+    if raw is None:
+        report.add(display, name, "the file is empty")
+        return None
+    found: list[_Problem] = []
+    data = _plain(raw, name, found)
+    report.extend(display, found)
+    return None if found else _Source(name, display, data)
+
+
+def _read_directory(directory: Path, *, complete: bool, report: _Report) -> dict[str, _Source]:
+    """Every fixture file in ``directory``; ``complete`` demands all of them."""
+    display = _display(directory)
+    if not directory.is_dir():
+        report.add(display, "directory", "does not exist or is not a directory")
+        return {}
+    for entry in sorted(directory.iterdir()):
+        # A misspelt file name would otherwise be skipped without a word.
+        if entry.suffix in _SUFFIXES and entry.stem not in FIXTURE_NAMES:
+            expected = ", ".join(FIXTURE_NAMES)
+            report.add(_display(entry), entry.stem, f"is not a fixture file ({expected})")
+    sources: dict[str, _Source] = {}
+    for name in FIXTURE_NAMES:
+        present = [
+            directory / f"{name}{s}" for s in _SUFFIXES if (directory / f"{name}{s}").is_file()
+        ]
+        if len(present) > 1:
+            names = ", ".join(p.name for p in present)
+            report.add(display, name, f"found in more than one file ({names}); keep one")
+        elif present:
+            source = _read_file(name, present[0], report)
+            if source is not None:
+                sources[name] = source
+        elif complete:
+            report.add(display, name, f"missing: expected {name}.yaml, .yml or .json")
+    return sources
+
+
+# --- Checking, merging and cross-checking ---
+
+
+@dataclass(slots=True, frozen=True)
+class _Kind:
+    """A kind of fixture object: its component schema in the contract and its shape here."""
+
+    schema: str
+    shape: _Shape
+
+
+_AN_INTEGRATION = _Kind("Integration", _INTEGRATION)
+_A_BRANDING = _Kind("Branding", _BRANDING)
+_A_CONFIGURATION = _Kind("Configuration", _CONFIGURATION)
+_A_LOCALIZATION = _Kind("Localization", _LOCALIZATION)
+_A_VISIBLE_LIST = _Kind("VisibleAccounts", _VISIBLE_ACCOUNTS)
+_LOCALE = re.compile("|".join(map(re.escape, LOCALES)))
+_AS_PLATFORM = "a platform key (four lowercase letters)"
+_AS_LOCALE = f"a locale ({' or '.join(LOCALES)})"
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` laid over ``base``: mappings merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(slots=True)
+class _Merged:
+    """The seed data while it is assembled, with the file each entry came from."""
+
+    report: _Report
+    validate: SchemaCheck | None
+    integrations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: integration key -> (file, index in that file's list)
+    integration_from: dict[str, tuple[str, int]] = field(default_factory=dict)
+    branding: dict[str, dict[str, Any]] = field(default_factory=dict)
+    visible: dict[str, list[str]] = field(default_factory=dict)
+    #: "branding.<key>" or "visible_accounts.<key>" -> file
+    keyed_from: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    configuration: dict[str, Any] = field(default_factory=dict)
+    configuration_from: list[str] = field(default_factory=list)
+
+    def add_layer(self, sources: dict[str, _Source]) -> None:
+        """Check one directory's files and lay them over what is already here."""
+        if source := sources.get("integrations"):
+            self._add_integrations(source)
+        for name, kind, target in (
+            ("branding", _A_BRANDING, self.branding),
+            ("visible_accounts", _A_VISIBLE_LIST, self.visible),
+        ):
+            if source := sources.get(name):
+                for key, value in self._entries(source, _PLATFORM_KEY, _AS_PLATFORM).items():
+                    path = _child(name, key)
+                    if self._check(source, kind, value, path):
+                        target[key] = value
+                        self.keyed_from[path] = source.display
+        if source := sources.get("texts"):
+            for locale, texts in self._entries(source, _LOCALE, _AS_LOCALE).items():
+                path = _child("texts", locale)
+                if not isinstance(texts, dict):
+                    self.report.add(source.display, path, "must be a mapping of text key to text")
+                    continue
+                for key, entry in texts.items():
+                    if self._check(source, _A_LOCALIZATION, entry, _child(path, key)):
+                        self.texts.setdefault(locale, {})[key] = entry
+        source = sources.get("configuration")
+        if source and self._check(source, _A_CONFIGURATION, source.data, "configuration"):
+            self.configuration = _deep_merge(self.configuration, source.data)
+            self.configuration_from.append(source.display)
+
+    def _check(self, source: _Source, kind: _Kind, value: Any, path: str) -> bool:
+        """Check one object by hand and, if that passes, against the contract."""
+        found: list[_Problem] = []
+        kind.shape.check(value, path, found)
+        if not found and self.validate is not None:
+            # The contract describes a visible-accounts list wrapped in its response object.
+            wrapped = {"visibleAccounts": value} if kind is _A_VISIBLE_LIST else value
+            found = [(path, problem) for problem in self.validate(kind.schema, wrapped)]
+        self.report.extend(source.display, found)
+        return not found
+
+    def _entries(self, source: _Source, pattern: re.Pattern[str], what: str) -> dict[str, Any]:
+        """The file's top-level mapping, keeping the entries whose key matches ``pattern``."""
+        if not isinstance(source.data, dict):
+            self.report.add(source.display, source.name, "must be a mapping")
+            return {}
+        for key in source.data:
+            if not pattern.fullmatch(key):
+                where = _child(source.name, key)
+                self.report.add(source.display, where, f"the key must be {what}")
+        return {k: v for k, v in source.data.items() if pattern.fullmatch(k)}
+
+    def _add_integrations(self, source: _Source) -> None:
+        if not isinstance(source.data, list):
+            self.report.add(source.display, "integrations", "must be a list of integrations")
+            return
+        first_at: dict[str, int] = {}
+        for index, item in enumerate(source.data):
+            path = f"integrations[{index}]"
+            if not self._check(source, _AN_INTEGRATION, item, path):
+                continue
+            key = item["key"]
+            if key in first_at:
+                message = f"{key!r} is already used by integrations[{first_at[key]}]"
+                self.report.add(source.display, f"{path}.key", message)
+                continue
+            first_at[key] = index
+            # A replaced entry keeps its place in the list; a new key goes to the end.
+            self.integrations[key] = item
+            self.integration_from[key] = (source.display, index)
+
+    def cross_check(self) -> None:
+        """Rules that span files: unique ids, branding and lists only for known platforms."""
+        report = self.report
+        for id_field in ("integrationId", "sourceId"):
+            owner: dict[str, str] = {}
+            for key, item in self.integrations.items():
+                value = str(item[id_field]).lower()
+                if value in owner:
+                    display, index = self.integration_from[key]
+                    message = f"{value} is also the {id_field} of integration {owner[value]}"
+                    report.add(display, f"integrations[{index}].{id_field}", message)
+                owner.setdefault(value, key)
+        for name, entries in (("branding", self.branding), ("visible_accounts", self.visible)):
+            for key in entries:
+                if key not in self.integrations:
+                    path = _child(name, key)
+                    report.add(self.keyed_from[path], path, "no integration has this key")
+        for key, branding in self.branding.items():
+            if (integration := self.integrations.get(key)) is None:
+                continue
+            # Leaving sourceId out of a branding entry means "the integration's".
+            expected = str(integration["sourceId"])
+            if str(branding.setdefault("sourceId", expected)).lower() != expected.lower():
+                path = _child("branding", key)
+                where = self.integration_from[key][0]
+                message = f"must equal integration {key}'s sourceId {expected} (in {where})"
+                report.add(self.keyed_from[path], f"{path}.sourceId", message)
+        if len(self.configuration_from) > 1:
+            # Each layer was valid alone; what the merge produced must be valid as well.
+            merged = _Source("configuration", " + ".join(self.configuration_from), None)
+            self._check(merged, _A_CONFIGURATION, self.configuration, "configuration")
+
+
+def load_fixtures(
+    directory: Path | None = None,
+    overlay: Path | None = None,
+    *,
+    validate: SchemaCheck | None = None,
+) -> Fixtures:
+    """Read, check and merge the seed data.
+
+    ``directory`` holds the five fixture files (default: the repository's ``fixtures/``).
+    ``overlay`` is an optional directory with any of the five files of the user's own:
+    integrations replace or add by ``key``; branding and visible accounts replace or add per
+    platform key; texts per locale and text key; the configuration is deep-merged.
+    ``validate`` is called with a component schema name and each object; its problems are
+    reported like the loader's own.
+
+    Raises :class:`FixtureError` listing every problem found, each with its file and field.
+    """
+    report = _Report()
+    base = directory if directory is not None else default_directory()
+    layers = [_read_directory(base, complete=True, report=report)]
+    if overlay is not None:
+        layers.append(_read_directory(overlay, complete=False, report=report))
+    # Past an unreadable file, later checks would only report gaps it left behind.
+    report.raise_if_any()
+    merged = _Merged(report, validate)
+    for layer in layers:
+        merged.add_layer(layer)
+    report.raise_if_any()
+    merged.cross_check()
+    report.raise_if_any()
+    return Fixtures(
+        integrations=list(merged.integrations.values()),
+        branding=merged.branding,
+        configuration=merged.configuration,
+        texts=merged.texts,
+        visible_accounts=merged.visible,
+    )

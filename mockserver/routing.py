@@ -1,0 +1,55 @@
+"""Match a request's method and path to an operation of the contract.
+
+Routes come only from ``openapi.yaml``. Templates with more literal segments are tried first,
+so ``/syncs/latest/status`` wins over ``/syncs/{syncId}/status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mockserver.errors import MethodNotAllowed, NotFound
+from mockserver.spec import Operation
+
+
+@dataclass(slots=True, frozen=True)
+class Match:
+    """The operation a request addresses, with its raw path parameters."""
+
+    operation: Operation
+    path_params: dict[str, str]
+
+
+class Router:
+    """Finds the operation for ``(method, path)``; 404 for no path, 405 for a wrong method."""
+
+    __slots__ = ("_operations",)
+
+    def __init__(self, operations: Iterable[Operation]) -> None:
+        # Most literal segments first; among equals, longer templates first. Stable order
+        # keeps the match deterministic whatever order the document lists paths in.
+        self._operations = sorted(
+            operations, key=lambda op: (-op.literal_segments, -len(op.path), op.path)
+        )
+
+    def match(self, method: str, path: str) -> Match:
+        allowed: list[str] = []
+        matched_path: str | None = None
+        for operation in self._operations:
+            found = operation.pattern.match(path)
+            if found is None:
+                continue
+            if matched_path is not None and operation.path != matched_path:
+                # A less specific template also matches; the more specific one owns the path.
+                continue
+            matched_path = operation.path
+            if operation.method == method:
+                return Match(operation, dict(found.groupdict()))
+            allowed.append(operation.method)
+        if allowed:
+            raise MethodNotAllowed(
+                f"Method {method} is not allowed on {path}.",
+                headers={"Allow": ", ".join(sorted(set(allowed)))},
+            )
+        raise NotFound(f"No resource was found at {path}.")

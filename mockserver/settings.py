@@ -1,0 +1,32 @@
+"""How one mock server is configured (from the CLI, the Python API or the pytest plugin)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4010
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything that shapes one app. Defaults give the server ``codat-mock serve`` starts."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    #: The seed data folder; ``None`` means the project's own ``fixtures/``.
+    fixtures: Path | None = None
+    #: A user's folder whose files overlay the seed data.
+    fixtures_overlay: Path | None = None
+    #: The contract; ``None`` means the project's own ``openapi.yaml``.
+    spec_path: Path | None = None
+    #: Seeds every random choice (ids, OTPs), so a run can be replayed exactly.
+    seed: int = 0
+    #: Validate every response against the contract; a violation becomes a loud 500.
+    strict: bool = False
+    #: Seconds a requested sync stays in progress on the mock clock before it completes.
+    sync_duration: float = 30.0
+    #: Requests with a larger body are refused with 413.
+    max_body_bytes: int = MAX_BODY_BYTES

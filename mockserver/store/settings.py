@@ -1,0 +1,118 @@
+"""Sync Flow settings of one tenant: the flow's texts per locale, and visible accounts per platform.
+
+Both are the fixture defaults overlaid by the tenant's own changes, so a reset (of one key, or
+of a platform's list) simply drops the change and the default shows through again.
+
+Texts follow PATCH semantics: a key mapped to ``{"text": ...}`` sets that text, a key mapped to
+``null`` resets it, keys not mentioned stay as they are. An unknown key, or an empty text for a
+key the defaults mark ``required``, refuses the whole change (nothing is applied).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from mockserver.errors import BadRequest, ValidationItem
+
+
+class TextSettings:
+    """The Sync Flow texts of one tenant."""
+
+    def __init__(self, defaults: dict[str, dict[str, dict[str, Any]]]) -> None:
+        self._defaults = defaults
+        #: locale -> key -> the tenant's text (``None`` is a deliberate empty text).
+        self._overrides: dict[str, dict[str, str | None]] = {}
+
+    def texts(self, locale: str) -> dict[str, Any]:
+        """The LocalizationInfo for ``locale`` (empty for a locale with no default texts)."""
+        result = copy.deepcopy(self._defaults.get(locale, {}))
+        for key, text in self._overrides.get(locale, {}).items():
+            result[key] = {**result[key], "text": text}
+        return result
+
+    def update(self, locale: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply ``changes`` to ``locale`` (all or nothing) and return the new LocalizationInfo."""
+        defaults = self._defaults.get(locale, {})
+        sets: dict[str, str | None] = {}
+        resets: list[str] = []
+        problems: list[ValidationItem] = []
+        for key, value in changes.items():
+            default = defaults.get(key)
+            if default is None:
+                problems.append(
+                    ValidationItem(key, f"'{key}' is not a Sync Flow text key for {locale}.")
+                )
+            elif value is None:
+                resets.append(key)
+            elif not isinstance(value, dict):
+                problems.append(
+                    ValidationItem(key, "Must be an object with a 'text' property, or null.")
+                )
+            elif "text" in value:
+                text = value["text"]
+                if text is not None and not isinstance(text, str):
+                    problems.append(ValidationItem(key, "'text' must be a string or null."))
+                elif default.get("required") and (text is None or not text.strip()):
+                    problems.append(
+                        ValidationItem(key, f"'{key}' is required and cannot be empty.")
+                    )
+                else:
+                    sets[key] = text
+            # An object without "text" (say, only "required") changes nothing: whether a text
+            # is required is Codat's rule, not the client's.
+        if problems:
+            raise BadRequest(problems[0].message, validation=problems)
+        overrides = self._overrides.setdefault(locale, {})
+        for key in resets:
+            overrides.pop(key, None)
+        overrides.update(sets)
+        return self.texts(locale)
+
+    def to_json(self) -> dict[str, Any]:
+        """The tenant's changes, JSON-able."""
+        return copy.deepcopy(self._overrides)
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        """Replace the tenant's changes with a :meth:`to_json` snapshot."""
+        self._overrides = {
+            str(locale): {str(k): (None if v is None else str(v)) for k, v in texts.items()}
+            for locale, texts in data.items()
+        }
+
+
+class VisibleAccountSettings:
+    """Which accounts the Sync Flow shows, per platform, for one tenant."""
+
+    def __init__(self, defaults: dict[str, list[str]]) -> None:
+        self._defaults = defaults
+        self._overrides: dict[str, list[str]] = {}
+
+    def get(self, platform_key: str) -> dict[str, Any]:
+        """The VisibleAccounts object for ``platform_key`` (the caller checks the key exists)."""
+        visible = self._overrides.get(platform_key, self._defaults.get(platform_key, []))
+        return {"visibleAccounts": list(visible)}
+
+    def update(self, platform_key: str, visible: list[str] | None) -> dict[str, Any]:
+        """Set the visible accounts (``None`` resets to the default) and return the result."""
+        if visible is None:
+            self._overrides.pop(platform_key, None)
+        else:
+            bad = [i for i, name in enumerate(visible) if not isinstance(name, str)]
+            if bad:
+                raise BadRequest(
+                    "Visible account names must be strings.",
+                    validation=[
+                        ValidationItem(f"visibleAccounts[{i}]", "Must be a string.") for i in bad
+                    ],
+                )
+            self._overrides[platform_key] = list(visible)
+        return self.get(platform_key)
+
+    def to_json(self) -> dict[str, Any]:
+        """The tenant's changes, JSON-able."""
+        return {key: list(value) for key, value in self._overrides.items()}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        """Replace the tenant's changes with a :meth:`to_json` snapshot."""
+        self._overrides = {str(k): [str(name) for name in v] for k, v in data.items()}

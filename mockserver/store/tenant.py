@@ -1,0 +1,453 @@
+"""One tenant's state (a Codat client): its companies, connections, syncs and settings.
+
+A :class:`Tenant` is the facade the HTTP handlers call. It owns nothing shared except through
+its :class:`Environment` (fixtures, catalog, clock, RNG, lock), and every lookup goes through
+its own dictionaries, so another tenant's company is simply not there: the answer is the same
+NotFound an unknown id gets.
+
+Every public method returns plain JSON-ready values (camelCase keys as in the contract) and
+raises :mod:`mockserver.errors` classes. Each runs under the world's lock, because Starlette
+may call synchronous handlers from a thread pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote, urlencode
+
+from mockserver.clock import Clock
+from mockserver.errors import BadRequest, Conflict, NotFound, ValidationItem
+from mockserver.fixtures import Fixtures
+from mockserver.store import connections as conn
+from mockserver.store.catalog import Catalog
+from mockserver.store.companies import (
+    CompanyRecord,
+    check_tags,
+    clean_name,
+    company_not_found,
+)
+from mockserver.store.configuration import render_configuration, schedule_start
+from mockserver.store.ids import new_id, new_otp
+from mockserver.store.instants import as_utc, one_month_before
+from mockserver.store.settings import TextSettings, VisibleAccountSettings
+from mockserver.store.syncs import (
+    SyncRecord,
+    check_range,
+    latest_successful,
+    sync_not_found,
+    synced_up_to,
+)
+
+SYNC_FLOW = "https://sync-flow.codat.io"
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+@dataclass(slots=True)
+class Environment:
+    """What every tenant of one world shares."""
+
+    fixtures: Fixtures
+    catalog: Catalog
+    clock: Clock
+    rng: random.Random
+    lock: threading.RLock
+    #: Seconds a newly requested sync takes to complete.
+    sync_duration: float
+
+
+def _locked(method: Callable[Concatenate[Tenant, _P], _R]) -> Callable[Concatenate[Tenant, _P], _R]:
+    """Run ``method`` holding the world's lock."""
+
+    @functools.wraps(method)
+    def wrapper(self: Tenant, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._env.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class Tenant:
+    """All the state of one client, and the operations the API offers on it."""
+
+    def __init__(self, client_id: str, env: Environment) -> None:
+        self.client_id = client_id
+        self._env = env
+        self._companies: dict[str, CompanyRecord] = {}
+        self._texts = TextSettings(env.fixtures.texts)
+        self._visible = VisibleAccountSettings(env.fixtures.visible_accounts)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return as_utc(self._env.clock.now())
+
+    def _company(self, company_id: str) -> CompanyRecord:
+        found = self._companies.get(company_id)
+        if found is None:
+            raise company_not_found(company_id)
+        return found
+
+    def _sync_summary(self, company: CompanyRecord, record: SyncRecord) -> dict[str, Any]:
+        now = self._now()
+        return record.sync_summary(now, company.render_connections(now))
+
+    # -- companies ----------------------------------------------------------------------
+
+    @_locked
+    def create_company(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Create a company and return its Company object."""
+        company = self._new_company(name, description, tags)
+        return company.render(self._now())
+
+    def _new_company(
+        self, name: str, description: str | None, tags: dict[str, str] | None
+    ) -> CompanyRecord:
+        cleaned = clean_name(name)
+        checked_tags = check_tags(tags or {})
+        company = CompanyRecord(
+            id=new_id(self._env.rng),
+            name=cleaned,
+            created=self._now(),
+            description=description,
+            tags=checked_tags,
+        )
+        self._companies[company.id] = company
+        return company
+
+    @_locked
+    def list_companies(self) -> list[dict[str, Any]]:
+        """Every company of the tenant, oldest first."""
+        now = self._now()
+        return [c.render(now) for c in self._companies.values()]
+
+    @_locked
+    def company(self, company_id: str) -> dict[str, Any]:
+        """One Company object; NotFound for an unknown id."""
+        return self._company(company_id).render(self._now())
+
+    # -- connections ----------------------------------------------------------------------
+
+    @_locked
+    def create_connection(self, company_id: str, platform_key: str) -> dict[str, Any]:
+        """Add a ``PendingAuth`` connection to ``platform_key`` and return it."""
+        company = self._company(company_id)
+        record = self._new_connection(company, platform_key)
+        return company.render_connection(record, self._now())
+
+    def _new_connection(self, company: CompanyRecord, platform_key: str) -> conn.ConnectionRecord:
+        platform = self._env.catalog.platform(platform_key)
+        if not platform.enabled:
+            raise BadRequest(
+                f"Integration {platform_key} is not enabled.",
+                validation=[ValidationItem("platformKey", "The integration is disabled.")],
+            )
+        record = conn.ConnectionRecord(
+            id=new_id(self._env.rng),
+            company_id=company.id,
+            platform=platform,
+            created=self._now(),
+        )
+        company.connections[record.id] = record
+        return record
+
+    @_locked
+    def list_connections(self, company_id: str) -> list[dict[str, Any]]:
+        """The company's connections, oldest first."""
+        return self._company(company_id).render_connections(self._now())
+
+    @_locked
+    def connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
+        """One Connection object; NotFound for an unknown company or connection."""
+        company = self._company(company_id)
+        return company.render_connection(company.connection(connection_id), self._now())
+
+    @_locked
+    def update_connection(
+        self, company_id: str, connection_id: str, status: str | None
+    ) -> dict[str, Any]:
+        """Change a connection's status (only ``Linked`` -> ``Unlinked``; ``None`` is no change)."""
+        company = self._company(company_id)
+        record = company.connection(connection_id)
+        conn.apply_status_change(record, status)
+        return company.render_connection(record, self._now())
+
+    @_locked
+    def update_connection_authorization(
+        self, company_id: str, connection_id: str, auth: dict[str, str]
+    ) -> dict[str, Any]:
+        """Supply authorization for a connection, which links it (from any status)."""
+        company = self._company(company_id)
+        record = company.connection(connection_id)
+        conn.authorize(record, auth)
+        return company.render_connection(record, self._now())
+
+    @_locked
+    def deauthorize_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
+        """Control API: mark a connection ``Deauthorized``, as if the platform revoked access."""
+        company = self._company(company_id)
+        record = company.connection(connection_id)
+        conn.deauthorize(record)
+        return company.render_connection(record, self._now())
+
+    @_locked
+    def delete_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
+        """Control API: remove a connection; returns it as it was just before."""
+        company = self._company(company_id)
+        record = company.connection(connection_id)
+        rendered = company.render_connection(record, self._now())
+        del company.connections[connection_id]
+        return rendered
+
+    # -- configuration --------------------------------------------------------------------
+
+    @_locked
+    def configuration(self, company_id: str) -> dict[str, Any]:
+        """The company's Configuration object."""
+        return render_configuration(self._env.fixtures.configuration, self._company(company_id))
+
+    @_locked
+    def set_configuration(self, company_id: str) -> dict[str, Any]:
+        """Mark the company configured and enabled; Conflict while one of its syncs runs."""
+        company = self._company(company_id)
+        now = self._now()
+        if any(record.state(now).in_progress for record in company.syncs):
+            raise Conflict(
+                f"A sync is in progress for company {company_id}; "
+                "its configuration can be changed once the sync has finished."
+            )
+        company.configured = True
+        return render_configuration(self._env.fixtures.configuration, company)
+
+    # -- syncs ----------------------------------------------------------------------------
+
+    @_locked
+    def request_sync(self, company_id: str, sync_to: datetime | None = None) -> dict[str, Any]:
+        """Start a sync from where the company was last synced up to ``sync_to`` (or now).
+
+        The range starts at the latest finish among the company's successful syncs; with none,
+        at the default configuration's schedule ``startDate``; with no such date, one calendar
+        month before now.
+        """
+        company = self._company(company_id)
+        now = self._now()
+        start = (
+            synced_up_to(company.syncs, now)
+            or schedule_start(self._env.fixtures.configuration)
+            or one_month_before(now)
+        )
+        finish = as_utc(sync_to) if sync_to is not None else now
+        return self._start_sync(company, start, finish)
+
+    @_locked
+    def request_sync_for_date_range(
+        self, company_id: str, start: datetime, finish: datetime
+    ) -> dict[str, Any]:
+        """Start a sync of exactly ``[start, finish)``."""
+        company = self._company(company_id)
+        return self._start_sync(company, as_utc(start), as_utc(finish))
+
+    def _start_sync(
+        self, company: CompanyRecord, start: datetime, finish: datetime
+    ) -> dict[str, Any]:
+        now = self._now()
+        start, finish = check_range(company.syncs, start, finish, now)
+        record = SyncRecord(
+            id=new_id(self._env.rng),
+            company_id=company.id,
+            requested_at=now,
+            duration=self._env.sync_duration,
+            start=start,
+            finish=finish,
+        )
+        company.syncs.append(record)
+        return self._sync_summary(company, record)
+
+    @_locked
+    def sync_status(self, company_id: str) -> dict[str, Any]:
+        """The SyncStatus of the company's latest sync; NotFound when it has none."""
+        company = self._company(company_id)
+        if not company.syncs:
+            raise _no_syncs(company_id)
+        now = self._now()
+        return company.syncs[-1].sync_status(now, company.render_connections(now))
+
+    @_locked
+    def latest_sync(self, company_id: str) -> dict[str, Any]:
+        """The CompanySyncStatus of the company's latest sync; NotFound when it has none."""
+        company = self._company(company_id)
+        if not company.syncs:
+            raise _no_syncs(company_id)
+        return company.syncs[-1].company_sync_status(self._now())
+
+    @_locked
+    def last_successful_sync(self, company_id: str) -> dict[str, Any]:
+        """The CompanySyncStatus of the latest sync that succeeded; NotFound when none has."""
+        company = self._company(company_id)
+        now = self._now()
+        record = latest_successful(company.syncs, now)
+        if record is None:
+            raise NotFound(f"No successful commerce sync was found for company {company_id}")
+        return record.company_sync_status(now)
+
+    @_locked
+    def sync(self, company_id: str, sync_id: str) -> dict[str, Any]:
+        """The CompanySyncStatus of one sync; NotFound for an unknown id."""
+        company = self._company(company_id)
+        for record in company.syncs:
+            if record.id == sync_id:
+                return record.company_sync_status(self._now())
+        raise sync_not_found(sync_id)
+
+    @_locked
+    def list_syncs(self, company_id: str) -> list[dict[str, Any]]:
+        """The CompanySyncStatus of every sync of the company, newest first."""
+        company = self._company(company_id)
+        now = self._now()
+        return [record.company_sync_status(now) for record in reversed(company.syncs)]
+
+    @_locked
+    def force_sync_outcome(
+        self, sync_id: str, status_code: int, message: str | None = None
+    ) -> dict[str, Any]:
+        """Control API: fix a sync's outcome to any documented status code, from now on."""
+        for company in self._companies.values():
+            for record in company.syncs:
+                if record.id == sync_id:
+                    now = self._now()
+                    record.force(status_code, message, now)
+                    return record.company_sync_status(now)
+        raise sync_not_found(sync_id)
+
+    # -- Sync Flow settings ---------------------------------------------------------------
+
+    @_locked
+    def texts(self, locale: str) -> dict[str, Any]:
+        """The LocalizationInfo of ``locale``: defaults overlaid by this tenant's changes."""
+        return self._texts.texts(locale)
+
+    @_locked
+    def update_texts(self, locale: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Patch the texts of ``locale`` (``null`` resets a key); returns the result."""
+        return self._texts.update(locale, changes)
+
+    @_locked
+    def visible_accounts(self, platform_key: str) -> dict[str, Any]:
+        """The VisibleAccounts of ``platform_key``; NotFound for an unknown platform."""
+        self._env.catalog.platform(platform_key)
+        return self._visible.get(platform_key)
+
+    @_locked
+    def update_visible_accounts(
+        self, platform_key: str, visible: list[str] | None
+    ) -> dict[str, Any]:
+        """Replace the visible accounts of ``platform_key`` (``None`` resets to the default)."""
+        self._env.catalog.platform(platform_key)
+        return self._visible.update(platform_key, visible)
+
+    # -- Sync Flow --------------------------------------------------------------------------
+
+    @_locked
+    def sync_flow_url(
+        self,
+        commerce_key: str,
+        accounting_key: str,
+        merchant_identifier: str | None,
+        redirect_url: str | None = None,
+    ) -> dict[str, Any]:
+        """A Sync Flow URL with a fresh one-time passcode.
+
+        Codat's operation also sets the merchant up: with a ``merchant_identifier`` the mock
+        finds the company it names (by id, else by exact name) or creates one with that name,
+        and gives it a connection to each of the two platforms it does not have yet.
+        """
+        commerce = self._env.catalog.platform(commerce_key)
+        accounting = self._env.catalog.platform(accounting_key)
+        problems: list[ValidationItem] = []
+        if commerce.source_type != "Commerce":
+            problems.append(
+                ValidationItem("commerceKey", f"{commerce_key} is not a commerce integration.")
+            )
+        if accounting.source_type != "Accounting":
+            problems.append(
+                ValidationItem(
+                    "accountingKey", f"{accounting_key} is not an accounting integration."
+                )
+            )
+        for field_name, platform in (("commerceKey", commerce), ("accountingKey", accounting)):
+            if not platform.enabled:
+                problems.append(
+                    ValidationItem(field_name, f"Integration {platform.key} is not enabled.")
+                )
+        if problems:
+            raise BadRequest(problems[0].message, validation=problems)
+        # An empty identifier (``?merchantIdentifier=``) names nobody: treat it as absent.
+        merchant = merchant_identifier or None
+        if merchant is not None:
+            company = self._merchant_company(merchant)
+            for key in (commerce_key, accounting_key):
+                if all(c.platform.key != key for c in company.connections.values()):
+                    self._new_connection(company, key)
+        params: list[tuple[str, str]] = []
+        if merchant is not None:
+            params.append(("merchantIdentifier", merchant))
+        params.append(("otp", new_otp(self._env.rng)))
+        if redirect_url is not None:
+            params.append(("redirectUrl", redirect_url))
+        query = urlencode(params, quote_via=quote, safe="")
+        path = f"{quote(self.client_id, safe='')}/{commerce_key}/{accounting_key}/start"
+        return {"url": f"{SYNC_FLOW}/{path}?{query}"}
+
+    def _merchant_company(self, merchant_identifier: str) -> CompanyRecord:
+        found = self._companies.get(merchant_identifier)
+        if found is not None:
+            return found
+        # Company names lose forbidden characters when created, so match on the cleaned form.
+        try:
+            name = clean_name(merchant_identifier)
+        except BadRequest:
+            raise BadRequest(
+                "The merchant identifier must hold at least one letter, digit or allowed symbol "
+                "to name the merchant's company.",
+                validation=[ValidationItem("merchantIdentifier", "Cannot name a company.")],
+            ) from None
+        for company in self._companies.values():
+            if company.name in (merchant_identifier, name):
+                return company
+        return self._new_company(name, None, None)
+
+    # -- snapshots --------------------------------------------------------------------------
+
+    @_locked
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able snapshot of the whole tenant."""
+        return {
+            "clientId": self.client_id,
+            "companies": [c.to_json() for c in self._companies.values()],
+            "texts": self._texts.to_json(),
+            "visibleAccounts": self._visible.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], env: Environment) -> Tenant:
+        """Rebuild a tenant from :meth:`to_json` output."""
+        tenant = cls(str(data["clientId"]), env)
+        for item in data["companies"]:
+            company = CompanyRecord.from_json(item)
+            tenant._companies[company.id] = company
+        tenant._texts.load_json(data.get("texts", {}))
+        tenant._visible.load_json(data.get("visibleAccounts", {}))
+        return tenant
+
+
+def _no_syncs(company_id: str) -> NotFound:
+    return NotFound(f"No commerce syncs were found for company {company_id}")

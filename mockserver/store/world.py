@@ -1,0 +1,124 @@
+"""The world: every tenant's state, the shared catalog, and snapshots of it all.
+
+A tenant is created the first time its client id is used, starting from the fixtures.
+Tenants share the catalog, clock, RNG and one lock, and nothing else.
+
+Snapshots are plain JSON: ``{"version": 1, "syncDuration": ..., "tenants": [...]}``. They hold
+the tenants' state (not the fixtures, which a restore supplies, and not the RNG, which belongs
+to the app): ids drawn after a restore come from whatever RNG the restored world is given.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+from mockserver.clock import Clock
+from mockserver.errors import BadRequest
+from mockserver.fixtures import Fixtures
+from mockserver.store.catalog import Catalog
+from mockserver.store.tenant import Environment, Tenant
+
+SNAPSHOT_VERSION = 1
+
+
+class World:
+    """Everything the mock knows, for all tenants."""
+
+    def __init__(
+        self,
+        fixtures: Fixtures,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        sync_duration: float = 30.0,
+    ) -> None:
+        if sync_duration < 0:
+            raise ValueError("sync_duration must not be negative")
+        self.catalog = Catalog(fixtures)
+        self._env = Environment(
+            fixtures=fixtures,
+            catalog=self.catalog,
+            clock=clock,
+            rng=rng,
+            lock=threading.RLock(),
+            sync_duration=sync_duration,
+        )
+        self._tenants: dict[str, Tenant] = {}
+
+    @property
+    def sync_duration(self) -> float:
+        """Seconds a newly requested sync runs (syncs already requested keep their own)."""
+        return self._env.sync_duration
+
+    @sync_duration.setter
+    def sync_duration(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sync_duration must not be negative")
+        with self._env.lock:
+            self._env.sync_duration = seconds
+
+    def tenant(self, client_id: str) -> Tenant:
+        """The tenant of ``client_id``, created (from the fixtures) on first use."""
+        with self._env.lock:
+            found = self._tenants.get(client_id)
+            if found is None:
+                found = self._tenants[client_id] = Tenant(client_id, self._env)
+            return found
+
+    def client_ids(self) -> list[str]:
+        """The client ids that have a tenant, in order of first use."""
+        with self._env.lock:
+            return list(self._tenants)
+
+    def reset(self, client_id: str | None = None) -> None:
+        """Forget one tenant's state (or every tenant's): it starts again from the fixtures."""
+        with self._env.lock:
+            if client_id is None:
+                self._tenants.clear()
+            else:
+                self._tenants.pop(client_id, None)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every tenant's state as JSON-able data."""
+        with self._env.lock:
+            return {
+                "version": SNAPSHOT_VERSION,
+                "syncDuration": self._env.sync_duration,
+                "tenants": [tenant.to_json() for tenant in self._tenants.values()],
+            }
+
+    def load(self, snapshot: dict[str, Any]) -> None:
+        """Replace every tenant's state with ``snapshot`` (from :meth:`snapshot`).
+
+        The snapshot is read in full before anything changes, so a bad one leaves the
+        world as it was.
+        """
+        if snapshot.get("version") != SNAPSHOT_VERSION:
+            raise BadRequest(
+                f"Unsupported snapshot version {snapshot.get('version')!r}; "
+                f"expected {SNAPSHOT_VERSION}."
+            )
+        try:
+            tenants = [Tenant.from_json(item, self._env) for item in snapshot["tenants"]]
+            duration = float(snapshot.get("syncDuration", self._env.sync_duration))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BadRequest(f"The snapshot could not be read: {exc!r}") from exc
+        with self._env.lock:
+            self._tenants = {tenant.client_id: tenant for tenant in tenants}
+            self._env.sync_duration = duration
+
+    @classmethod
+    def restore(
+        cls,
+        snapshot: dict[str, Any],
+        fixtures: Fixtures,
+        *,
+        clock: Clock,
+        rng: random.Random,
+    ) -> World:
+        """A new world holding the state of ``snapshot``."""
+        world = cls(fixtures, clock=clock, rng=rng)
+        world.load(snapshot)
+        return world

@@ -1,0 +1,115 @@
+"""The Codat surface: the ASGI app that answers every operation of ``openapi.yaml``.
+
+A request passes, top to bottom: route (404/405) -> authenticate (401) -> read the body
+(413) -> validate against the contract (400/415) -> the handler -> (strict mode) validate the
+response (loud 500). Errors raised anywhere become Codat's ErrorMessage here, in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from starlette.types import Receive, Scope, Send
+
+from mockserver.auth import authenticate
+from mockserver.errors import ApiError, InternalServerError, PayloadTooLarge, error_body
+from mockserver.handlers import Call, Registry
+from mockserver.jsonio import json_response
+from mockserver.routing import Match, Router
+from mockserver.validation import check_response, validate_request
+
+if TYPE_CHECKING:
+    from mockserver.app import MockState
+
+log = logging.getLogger("codat_mock")
+
+
+class CodatSurface:
+    """Plain ASGI app serving the Codat API from the contract, the registry and the state."""
+
+    def __init__(self, state: MockState, registry: Registry) -> None:
+        self.state = state
+        self.registry = registry
+        self.router = Router(state.spec.operations.values())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # pragma: no cover - lifespan is handled by Starlette
+            return
+        method: str = scope["method"]
+        path: str = scope.get("path", "/")
+        headers = _headers(scope)
+        match: Match | None = None
+        extra_headers: dict[str, str] = {}
+        try:
+            match = self.router.match(method, path)
+            client = authenticate(headers.get("authorization"))
+            body = await _read_body(receive, headers, self.state.settings.max_body_bytes)
+            valid = validate_request(
+                match.operation,
+                match.path_params,
+                parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+                headers.get("content-type"),
+                body,
+            )
+            world = self.state.world
+            call = Call(
+                operation=match.operation,
+                client=client,
+                tenant=world.tenant(client.client_id),
+                world=world,
+                spec=self.state.spec,
+                path=valid.path,
+                query=valid.query,
+                body=valid.body,
+                has_body=valid.has_body,
+                url_path=path,
+            )
+            result: Any = self.registry.get(match.operation.operation_id)(call)
+            status = 200
+            if self.state.settings.strict:
+                check_response(match.operation, status, result)
+        except ApiError as err:
+            status, result, extra_headers = self._error(err, match)
+        except Exception:
+            log.exception("unhandled error in %s %s", method, path)
+            status, result, extra_headers = self._error(InternalServerError(), None)
+        response = json_response(result, status, extra_headers)
+        await response(scope, receive, send)
+
+    def _error(self, err: ApiError, match: Match | None) -> tuple[int, Any, dict[str, str]]:
+        body = error_body(err, self.state.correlation_id())
+        if self.state.settings.strict and match is not None and err.status < 500:
+            # Error answers are part of the contract too: an undocumented status or a
+            # malformed body must not slip out unnoticed.
+            try:
+                check_response(match.operation, err.status, body)
+            except ApiError as violation:
+                return violation.status, error_body(violation, self.state.correlation_id()), {}
+        return err.status, body, err.headers
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """The whole request body, refusing (413) anything over ``limit`` bytes."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)

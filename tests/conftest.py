@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import create_app
+from mockserver.auth import authorization_for
+from mockserver.clock import Clock
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    """The project's contract, loaded and compiled once for the whole run."""
+    return Spec.load()
+
+
+T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
+API_KEY = "test-key-alpha"
+OTHER_KEY = "test-key-beta"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A manual clock, frozen at T0; tests move it with ``advance``."""
+    return Clock(frozen_at=T0)
+
+
+@pytest.fixture
+def client(spec: Spec, clock: Clock) -> Iterator[TestClient]:
+    """The app in strict mode (every response validated), authenticated as API_KEY."""
+    app = create_app(Settings(strict=True, seed=7), clock=clock, spec=spec)
+    with TestClient(app, headers={"Authorization": authorization_for(API_KEY)}) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def other_auth() -> dict[str, str]:
+    """Headers of a second, unrelated client."""
+    return {"Authorization": authorization_for(OTHER_KEY)}

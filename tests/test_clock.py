@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from mockserver.clock import Clock, isoformat, parse_datetime
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def test_frozen_clock_stands_still_until_advanced() -> None:
+    clock = Clock(frozen_at=T0)
+    assert clock.now() == T0
+    assert clock.now() == T0
+    assert clock.advance(90) == T0 + timedelta(seconds=90)
+    assert clock.is_frozen
+
+
+def test_real_clock_follows_its_source_plus_offset() -> None:
+    ticks = iter([T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)])
+    clock = Clock(source=lambda: next(ticks))
+    assert clock.now() == T0
+    clock.advance(10)
+    assert clock.now() == T0 + timedelta(seconds=12)
+    assert not clock.is_frozen
+
+
+def test_set_freezes_and_resume_drops_adjustments() -> None:
+    clock = Clock(source=lambda: T0)
+    clock.advance(5)
+    later = T0 + timedelta(days=3)
+    assert clock.set(later) == later
+    assert clock.is_frozen
+    assert clock.resume_real_time() == T0
+
+
+def test_clock_refuses_to_go_back() -> None:
+    with pytest.raises(ValueError):
+        Clock(frozen_at=T0).advance(-1)
+
+
+def test_naive_instants_are_taken_as_utc() -> None:
+    clock = Clock(frozen_at=datetime(2026, 1, 1))
+    assert clock.now().tzinfo == timezone.utc
+
+
+def test_isoformat_and_parse_round_trip() -> None:
+    assert isoformat(T0) == "2026-01-02T03:04:05Z"
+    assert parse_datetime("2026-01-02T03:04:05Z") == T0
+    assert parse_datetime("2026-01-02T04:04:05+01:00") == T0
+    assert parse_datetime("2026-01-02T03:04:05") == T0

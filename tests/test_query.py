@@ -1,0 +1,758 @@
+"""Tests for mockserver.query: parsing, schema checks, evaluation, ordering and paging."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockserver.errors import BadRequest, MalformedQuery
+from mockserver.query import (
+    MAX_NESTING,
+    MAX_QUERY_LENGTH,
+    OPERATORS,
+    And,
+    Comparison,
+    Expr,
+    Or,
+    check_properties,
+    filter_records,
+    matches,
+    order_records,
+    page_href,
+    paginate,
+    parse,
+    render,
+    render_value,
+)
+
+MALFORMED = "Error parsing query - Malformed query."
+
+# A Company-shaped item schema (already $ref-resolved), built the way Codat's spec builds it:
+# properties merged through allOf, an array of connection objects, an open string map for tags
+# and a free-form object for connectionInfo.
+CONNECTION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string"},
+        "platformName": {"type": "string"},
+        "created": {"type": "string"},
+        "connectionInfo": {"type": ["object", "null"], "additionalProperties": True},
+    },
+}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "allOf": [
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "description": {"type": ["string", "null"]},
+                "created": {"type": "string"},
+                "lastSync": {"type": ["string", "null"]},
+                "amount": {"type": "number"},
+                "enabled": {"type": "boolean"},
+                "products": {"type": "array", "items": {"type": "string"}},
+                "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        {
+            "type": "object",
+            "properties": {"dataConnections": {"type": "array", "items": CONNECTION}},
+        },
+    ],
+}
+
+
+def c(path: str, op: str, value: str) -> Comparison:
+    return Comparison(tuple(path.split(".")), op, value)
+
+
+def check(query: str, record: Mapping[str, Any]) -> bool:
+    expr = parse(query)
+    check_properties(expr, SCHEMA, "Company")
+    return matches(expr, record)
+
+
+def names(records: Sequence[Mapping[str, Any]]) -> list[Any]:
+    return [r.get("name") for r in records]
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", OPERATORS)
+def test_each_operator_parses(op: str) -> None:
+    assert parse(f"amount{op}5") == c("amount", op, "5")
+
+
+def test_whitespace_around_operators_and_braces_is_ignored() -> None:
+    assert parse("  amount   >=  5  ") == c("amount", ">=", "5")
+    assert parse("{ a = 1 }  &&  { b != 2 }") == And(c("a", "=", "1"), c("b", "!=", "2"))
+
+
+def test_dotted_path_splits_into_segments() -> None:
+    assert parse("dataConnections.status=PendingAuth") == c(
+        "dataConnections.status", "=", "PendingAuth"
+    )
+
+
+def test_bare_value_keeps_inner_spaces_and_punctuation() -> None:
+    assert parse("name = Codat Ltd. ") == c("name", "=", "Codat Ltd.")
+    assert parse("created>2022-10-27T10:22:43Z") == c("created", ">", "2022-10-27T10:22:43Z")
+
+
+def test_quoted_values_carry_operator_characters_whitespace_and_escapes() -> None:
+    assert parse('name="a && b || {c} = d"') == c("name", "=", "a && b || {c} = d")
+    assert parse('name=" padded "') == c("name", "=", " padded ")
+    assert parse(r'name="say \"hi\" \\ back"') == c("name", "=", 'say "hi" \\ back')
+    assert parse(r'name="a\b"') == c("name", "=", "a\\b")  # other escapes stay literal
+
+
+def test_and_binds_tighter_than_or() -> None:
+    a, b, d = c("a", "=", "1"), c("b", "=", "2"), c("d", "=", "3")
+    assert parse("a=1 || b=2 && d=3") == Or(a, And(b, d))
+    assert parse("a=1 && b=2 || d=3") == Or(And(a, b), d)
+
+
+def test_chains_associate_left() -> None:
+    a, b, d = c("a", "=", "1"), c("b", "=", "2"), c("d", "=", "3")
+    assert parse("a=1&&b=2&&d=3") == And(And(a, b), d)
+    assert parse("a=1||b=2||d=3") == Or(Or(a, b), d)
+
+
+def test_braces_group() -> None:
+    a, b, d = c("a", "=", "1"), c("b", "=", "2"), c("d", "=", "3")
+    assert parse("{a=1 || b=2} && d=3") == And(Or(a, b), d)
+    assert parse("a=1 && {b=2 || d=3}") == And(a, Or(b, d))
+    assert parse("{{a=1}}") == a
+
+
+def test_codat_documented_example_parses() -> None:
+    expr = parse("{totalAmount > 100 || totalAmount < 50} && status != paid")
+    assert expr == And(
+        Or(c("totalAmount", ">", "100"), c("totalAmount", "<", "50")), c("status", "!=", "paid")
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "name",
+        "name=",
+        "name=   ",
+        "=value",
+        "name value",
+        "a b=c",
+        "a=b c=d",
+        "a=b=c",
+        "a==b",
+        "a=<b",
+        "a<>b",
+        "a!b",
+        "a~",
+        "{a=1",
+        "a=1}",
+        "{a=1}}",
+        "{{a=1}",
+        "{}",
+        "a=1 && {}",
+        "a=1 &&",
+        "&& a=1",
+        "a=1 ||",
+        "|| a=1",
+        "a=1 || || b=2",
+        "a=1 && && b=2",
+        "a=1 & b=2",
+        "a=1 | b=2",
+        "a=1 b=2",
+        "a=1 {b=2}",
+        'a=""',
+        'a="unterminated',
+        'a="x"y',
+        'a="x" "y"',
+        '"a"=b',
+        "a.=b",
+        ".a=b",
+        "a..b=c",
+        "a. b=c",
+        "}",
+        "{",
+    ],
+)
+def test_malformed_input_raises_codats_message(text: str) -> None:
+    with pytest.raises(MalformedQuery) as caught:
+        parse(text)
+    assert str(caught.value) == MALFORMED
+    assert caught.value.message == MALFORMED
+    assert caught.value.status == 400
+
+
+def test_query_length_limit() -> None:
+    longest = "name=" + "x" * (MAX_QUERY_LENGTH - 6)
+    assert len(longest) == MAX_QUERY_LENGTH - 1
+    assert parse(longest) == c("name", "=", "x" * (MAX_QUERY_LENGTH - 6))
+    with pytest.raises(MalformedQuery):
+        parse(longest + "x")
+
+
+def test_nesting_limit_is_malformed_not_a_crash() -> None:
+    ok = "{" * MAX_NESTING + "a=1" + "}" * MAX_NESTING
+    assert parse(ok) == c("a", "=", "1")
+    deep = "{" * (MAX_NESTING + 1) + "a=1" + "}" * (MAX_NESTING + 1)
+    with pytest.raises(MalformedQuery):
+        parse(deep)
+    with pytest.raises(MalformedQuery):
+        parse("{" * (MAX_QUERY_LENGTH - 1))
+
+
+def test_long_chains_parse_and_evaluate_without_deep_recursion() -> None:
+    text = "&&".join(["a=1"] * 400)  # about as long a chain as the length limit allows
+    assert len(text) < MAX_QUERY_LENGTH
+    expr = parse(text)
+    assert matches(expr, {"a": 1})
+    assert not matches(expr, {"a": 2})
+    assert matches(parse(text.replace("&&", "||")), {"a": 1})
+    assert render(expr) == text.replace("&&", " && ")
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def test_render_quotes_only_when_needed() -> None:
+    assert render_value("PendingAuth") == "PendingAuth"
+    assert render_value("Codat Ltd.") == "Codat Ltd."
+    assert render_value("a&b") == '"a&b"'
+    assert render_value(" x") == '" x"'
+    assert render_value('q"\\') == '"q\\"\\\\"'
+
+
+def test_render_braces_only_where_grouping_requires() -> None:
+    a, b, d = c("a", "=", "1"), c("b", "=", "2"), c("d", "=", "3")
+    assert render(Or(a, And(b, d))) == "a=1 || b=2 && d=3"
+    assert render(And(Or(a, b), d)) == "{a=1 || b=2} && d=3"
+    assert render(And(a, And(b, d))) == "a=1 && {b=2 && d=3}"
+    assert render(Or(a, Or(b, d))) == "a=1 || {b=2 || d=3}"
+    assert render(And(And(a, b), d)) == "a=1 && b=2 && d=3"
+
+
+# --- property checks --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "name=x",  # from the first allOf branch
+        "dataConnections.status=Linked",  # from the second, through array items
+        "dataConnections.count=0",  # the array-length pseudo property
+        "products.count>1",
+        "tags.region=uk",  # any key of an open string map
+        "tags.anything_at-all=x",
+        "dataConnections.connectionInfo.any.depth.at.all=x",  # additionalProperties: true
+        "description=x",
+    ],
+)
+def test_known_properties_resolve(query: str) -> None:
+    check_properties(parse(query), SCHEMA, "Company")
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("nope=1", "nope"),
+        ("name=1 || nope.deeper=2", "nope.deeper"),
+        ("dataConnections.nope=1", "dataConnections.nope"),
+        ("dataConnections.count.x=1", "dataConnections.count.x"),
+        ("tags.region.deeper=1", "tags.region.deeper"),
+        ("name.first=1", "name.first"),
+        ("Name=1", "Name"),  # property names are case-sensitive
+    ],
+)
+def test_unknown_property_names_the_path_and_resource(query: str, name: str) -> None:
+    with pytest.raises(MalformedQuery) as caught:
+        check_properties(parse(query), SCHEMA, "Company")
+    assert caught.value.message == (
+        f"Error parsing query - Could not resolve property {name} on Company"
+    )
+
+
+def test_unknown_property_is_reported_even_with_no_records() -> None:
+    with pytest.raises(MalformedQuery, match="Could not resolve property isCompleted on Dataset"):
+        filter_records([], "isCompleted=true", schema=SCHEMA, resource="Dataset")
+
+
+def test_anyof_branches_and_open_schemas_resolve() -> None:
+    schema = {"anyOf": [{"properties": {"a": {"type": "string"}}}, {"properties": {"b": {}}}]}
+    check_properties(parse("a=1 && b.whatever=2"), schema, "Thing")
+    with pytest.raises(MalformedQuery):
+        check_properties(parse("d=1"), schema, "Thing")
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+COMPANY: dict[str, Any] = {
+    "id": "8a210b68-6988-11ed-a1eb-0242ac120002",
+    "name": "Codat Ltd",
+    "description": None,
+    "created": "2022-10-23T00:00:00Z",
+    "lastSync": "2022-10-27T10:22:43.6464237Z",
+    "amount": 10,
+    "enabled": True,
+    "products": ["Commerce", "Lending"],
+    "tags": {"region": "UK"},
+    "dataConnections": [
+        {"status": "Linked", "platformName": "Xero"},
+        {"status": "PendingAuth", "platformName": "Shopify"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # equality and text: case-insensitive
+        ("name=Codat Ltd", True),
+        ("name=codat ltd", True),
+        ("name=Codat", False),
+        ("name!=codat ltd", False),
+        ("name!=Other", True),
+        ("name~dat l", True),
+        ("name~xyz", False),
+        ("name>codat", True),  # text ordering is case-folded lexicographic
+        ("name<b", False),
+        # numbers compare numerically, not as text
+        ("amount=10", True),
+        ("amount=1e1", True),
+        ("amount=10.0", True),
+        ("amount>9", True),
+        ("amount>10", False),
+        ("amount>=10", True),
+        ("amount<=9.99", False),
+        ("amount<11", True),
+        ("amount=ten", False),
+        ("amount!=ten", True),
+        ("amount>ten", False),
+        ("amount~1", False),  # contains is for text only
+        # dates compare as instants
+        ("created=2022-10-23", True),
+        ("created>2022-10-22", True),
+        ("created>2022-10-23", False),
+        ("created>=2022-10-23", True),
+        ("created<2022-10-23T00:00:01Z", True),
+        ("created<2022-10-23T01:00:00+02:00", False),  # that is 2022-10-22T23:00Z
+        ("lastSync>2022-10-27T10:22:43Z", True),  # seven fractional digits are understood
+        ("lastSync<2022-10-27T10:22:43.7Z", True),
+        ("created~2022-10", True),  # contains looks at the text
+        # booleans
+        ("enabled=true", True),
+        ("enabled=TRUE", True),
+        ("enabled=false", False),
+        ("enabled=yes", False),
+        ("enabled!=yes", True),
+        ("enabled!=false", True),
+        # null and missing fields match nothing but !=
+        ("description=x", False),
+        ("description~x", False),
+        ("description>a", False),
+        ("description!=x", True),
+        ("description=null", False),
+        ("tags.owner=x", False),
+        ("tags.owner!=x", True),
+        # open maps
+        ("tags.region=uk", True),
+        ("tags.region~u", True),
+        ("tags.region=us", False),
+        # arrays of objects: any element
+        ("dataConnections.status=PendingAuth", True),
+        ("dataConnections.status=pendingauth", True),
+        ("dataConnections.status=Deauthorized", False),
+        ("dataConnections.status!=Linked", False),  # != means no element equals
+        ("dataConnections.status!=Deauthorized", True),
+        ("dataConnections.platformName~shop", True),
+        ("dataConnections.count=2", True),
+        ("dataConnections.count>2", False),
+        # arrays of scalars: = and ~ ask for an equal element
+        ("products=commerce", True),
+        ("products~lending", True),
+        ("products~lend", False),
+        ("products!=Commerce", False),
+        ("products.count=2", True),
+        # combinations
+        ("name=Codat Ltd && amount>5", True),
+        ("name=Codat Ltd && amount>50", False),
+        ("name=Other || amount>5", True),
+        ("name=Other || amount>50", False),
+        ("{name=Other || amount>5} && enabled=false", False),
+        ("name=Other || amount>5 && enabled=false", False),
+        ("name=Codat Ltd || amount>5 && enabled=false", True),
+    ],
+)
+def test_semantics(query: str, expected: bool) -> None:
+    assert check(query, COMPANY) is expected
+
+
+def test_numeric_strings_compare_numerically() -> None:
+    record = {"name": "10"}
+    assert check("name>9", record)
+    assert check("name=10.0", record)
+    assert not check("name<9", record)
+
+
+def test_empty_array_matches_only_negations_and_count_zero() -> None:
+    record: dict[str, Any] = {"dataConnections": [], "products": []}
+    assert check("dataConnections.count=0", record)
+    assert not check("dataConnections.status=Linked", record)
+    assert check("dataConnections.status!=Linked", record)
+    assert not check("products~x", record)
+
+
+def test_objects_are_not_comparable_with_text() -> None:
+    assert not check("tags=UK", COMPANY)
+    assert check("tags!=UK", COMPANY)
+    assert not check("dataConnections>a", COMPANY)
+
+
+def test_nan_never_matches() -> None:
+    assert not matches(c("amount", "=", "1"), {"amount": math.nan})
+    assert not matches(c("amount", ">", "1"), {"amount": math.nan})
+
+
+def test_filter_records_keeps_order_and_treats_blank_as_no_filter() -> None:
+    records = [{"name": "b", "amount": 1}, {"name": "a", "amount": 2}, {"name": "c", "amount": 3}]
+    for blank in (None, "", "   "):
+        kept = filter_records(records, blank, schema=SCHEMA, resource="Company")
+        assert kept == records
+        assert kept is not records
+    kept = filter_records(records, "amount>=2", schema=SCHEMA, resource="Company")
+    assert names(kept) == ["a", "c"]
+
+
+def test_filter_records_reports_malformed_queries() -> None:
+    with pytest.raises(MalformedQuery, match="Malformed query"):
+        filter_records([{"name": "a"}], "name=", schema=SCHEMA, resource="Company")
+
+
+# --- ordering ---------------------------------------------------------------------------------
+
+
+def order(records: list[dict[str, Any]], order_by: str | None) -> list[Mapping[str, Any]]:
+    return order_records(records, order_by, schema=SCHEMA, resource="Company")
+
+
+def test_order_ascending_and_descending_case_insensitively() -> None:
+    records = [{"name": "cherry"}, {"name": "Banana"}, {"name": "apple"}]
+    assert names(order(records, "name")) == ["apple", "Banana", "cherry"]
+    assert names(order(records, "-name")) == ["cherry", "Banana", "apple"]
+
+
+def test_order_numbers_numerically_and_dates_as_instants() -> None:
+    records = [
+        {"name": "x", "amount": 10},
+        {"name": "y", "amount": 9.5},
+        {"name": "z", "amount": 100},
+    ]
+    assert names(order(records, "amount")) == ["y", "x", "z"]
+    dated = [
+        {"name": "late", "created": "2022-01-01T10:00:00+00:00"},
+        {"name": "early", "created": "2022-01-01T10:00:00+05:00"},  # 05:00Z
+        {"name": "middle", "created": "2022-01-01T07:00:00.1234567Z"},
+    ]
+    assert names(order(dated, "created")) == ["early", "middle", "late"]
+    assert names(order(dated, "-created")) == ["late", "middle", "early"]
+
+
+def test_nulls_and_missing_values_sort_last_both_ways() -> None:
+    records: list[dict[str, Any]] = [
+        {"name": "none", "amount": None},
+        {"name": "two", "amount": 2},
+        {"name": "gone"},
+        {"name": "one", "amount": 1},
+    ]
+    assert names(order(records, "amount")) == ["one", "two", "none", "gone"]
+    assert names(order(records, "-amount")) == ["two", "one", "none", "gone"]
+
+
+def test_ordering_is_stable_in_both_directions() -> None:
+    records = [{"name": f"r{i}", "amount": i % 2} for i in range(6)]
+    assert names(order(records, "amount")) == ["r0", "r2", "r4", "r1", "r3", "r5"]
+    assert names(order(records, "-amount")) == ["r1", "r3", "r5", "r0", "r2", "r4"]
+
+
+def test_mixed_types_order_by_kind_without_raising() -> None:
+    values: list[Any] = [{"k": 1}, "text", "2021-01-01", 3, True, None, [], 2.5, "Alpha"]
+    records = [{"name": str(i), "description": v} for i, v in enumerate(values)]
+    ordered = [r["description"] for r in order(records, "description")]
+    assert ordered == [True, 2.5, 3, "2021-01-01", "Alpha", "text", {"k": 1}, None, []]
+
+
+def test_order_by_dotted_paths() -> None:
+    records = [{"name": "a", "tags": {"region": "us"}}, {"name": "b", "tags": {"region": "fr"}}]
+    assert names(order(records, "tags.region")) == ["b", "a"]
+    connected = [
+        {"name": "a", "dataConnections": [{"status": "PendingAuth"}]},
+        {"name": "b", "dataConnections": [{"status": "Linked"}]},
+    ]
+    assert names(order(connected, "-dataConnections.status")) == ["a", "b"]
+
+
+def test_blank_order_by_keeps_input_order() -> None:
+    records = [{"name": "b"}, {"name": "a"}]
+    for blank in (None, "", "  "):
+        ordered = order(records, blank)
+        assert ordered == records
+        assert ordered is not records
+
+
+@pytest.mark.parametrize(("order_by", "name"), [("nope", "nope"), ("-tags.x.y", "tags.x.y")])
+def test_order_by_unknown_property(order_by: str, name: str) -> None:
+    with pytest.raises(MalformedQuery) as caught:
+        order([{"name": "a"}], order_by)
+    assert caught.value.message == (
+        f"Error parsing query - Could not resolve property {name} on Company"
+    )
+
+
+@pytest.mark.parametrize("order_by", ["-", "a..b", "name extra", "- name", ".name"])
+def test_order_by_malformed(order_by: str) -> None:
+    with pytest.raises(MalformedQuery) as caught:
+        order([{"name": "a"}], order_by)
+    assert caught.value.message == MALFORMED
+
+
+# --- paging -----------------------------------------------------------------------------------
+
+ITEMS = [{"name": f"c{i}"} for i in range(25)]
+
+
+def links(page: dict[str, Any]) -> dict[str, str]:
+    return {rel: link["href"] for rel, link in page["_links"].items()}
+
+
+def test_first_page() -> None:
+    page = paginate(ITEMS, page=1, page_size=10, path="/companies")
+    assert page["results"] == ITEMS[:10]
+    assert (page["pageNumber"], page["pageSize"], page["totalResults"]) == (1, 10, 25)
+    assert links(page) == {
+        "self": "/companies",
+        "current": "/companies?page=1&pageSize=10",
+        "next": "/companies?page=2&pageSize=10",
+    }
+
+
+def test_middle_page() -> None:
+    page = paginate(ITEMS, page=2, page_size=10, path="/companies")
+    assert page["results"] == ITEMS[10:20]
+    assert links(page) == {
+        "self": "/companies",
+        "current": "/companies?page=2&pageSize=10",
+        "next": "/companies?page=3&pageSize=10",
+        "previous": "/companies?page=1&pageSize=10",
+    }
+
+
+def test_last_page() -> None:
+    page = paginate(ITEMS, page=3, page_size=10, path="/companies")
+    assert page["results"] == ITEMS[20:]
+    assert links(page) == {
+        "self": "/companies",
+        "current": "/companies?page=3&pageSize=10",
+        "previous": "/companies?page=2&pageSize=10",
+    }
+
+
+def test_exactly_full_last_page_has_no_next() -> None:
+    page = paginate(ITEMS[:20], page=2, page_size=10, path="/companies")
+    assert "next" not in page["_links"]
+
+
+def test_codat_documented_sample() -> None:
+    page = paginate([{}] * 90, page=5, page_size=20, path="/companies")
+    assert len(page["results"]) == 10
+    assert links(page) == {
+        "self": "/companies",
+        "current": "/companies?page=5&pageSize=20",
+        "previous": "/companies?page=4&pageSize=20",
+    }
+
+
+def test_page_beyond_the_end_is_empty_but_valid() -> None:
+    page = paginate(ITEMS, page=7, page_size=10, path="/companies")
+    assert page["results"] == []
+    assert (page["pageNumber"], page["totalResults"]) == (7, 25)
+    assert links(page) == {
+        "self": "/companies",
+        "current": "/companies?page=7&pageSize=10",
+        "previous": "/companies?page=6&pageSize=10",
+    }
+
+
+def test_empty_collection() -> None:
+    page = paginate([], page=1, page_size=100, path="/integrations")
+    assert page["results"] == []
+    assert page["totalResults"] == 0
+    assert set(page["_links"]) == {"self", "current"}
+
+
+def test_links_carry_encoded_query_and_order_by() -> None:
+    query = "dataConnections.status=PendingAuth && name~a b"
+    page = paginate(ITEMS, page=2, page_size=5, path="/companies", query=query, order_by="-created")
+    assert links(page)["current"] == (
+        "/companies?page=2&pageSize=5"
+        "&query=dataConnections.status%3DPendingAuth%20%26%26%20name~a%20b&orderBy=-created"
+    )
+    for rel, expected_page in (("current", "2"), ("next", "3"), ("previous", "1")):
+        params = parse_qs(urlsplit(links(page)[rel]).query)
+        assert params == {
+            "page": [expected_page],
+            "pageSize": ["5"],
+            "query": [query],
+            "orderBy": ["-created"],
+        }
+    assert links(page)["self"] == "/companies"
+
+
+def test_blank_query_and_order_by_are_left_out_of_links() -> None:
+    assert page_href("/companies", 1, 10, "", None) == "/companies?page=1&pageSize=10"
+
+
+@pytest.mark.parametrize(("page", "size"), [(0, 10), (-1, 10), (1, 0)])
+def test_paging_rejects_non_positive_numbers(page: int, size: int) -> None:
+    with pytest.raises(BadRequest):
+        paginate(ITEMS, page=page, page_size=size, path="/companies")
+
+
+# --- properties -------------------------------------------------------------------------------
+
+SEGMENT = st.text(alphabet="abcxyzABC019_-$", min_size=1, max_size=6)
+PATHS = st.lists(SEGMENT, min_size=1, max_size=3).map(tuple)
+COMPARISONS = st.builds(
+    Comparison, PATHS, st.sampled_from(OPERATORS), st.text(min_size=1, max_size=12)
+)
+
+
+def trees(leaves: st.SearchStrategy[Comparison]) -> st.SearchStrategy[Expr]:
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(st.builds(And, kids, kids), st.builds(Or, kids, kids)),
+        max_leaves=8,
+    )
+
+
+@given(trees(COMPARISONS))
+def test_render_then_parse_round_trips(expr: Expr) -> None:
+    text = render(expr)
+    assert parse(text) == expr
+    assert render(parse(text)) == text
+
+
+@given(st.one_of(st.text(max_size=80), st.text(alphabet='ab.=!~<>&|{} "\\1-', max_size=40)))
+def test_parse_only_ever_raises_malformed_query(text: str) -> None:
+    try:
+        expr = parse(text)
+    except MalformedQuery as exc:
+        assert exc.message == MALFORMED
+    else:
+        assert isinstance(expr, (Comparison, And, Or))
+
+
+# Records and comparisons over a fixed set of paths, with values that exercise every rule.
+FIELD_VALUES: dict[tuple[str, ...], list[str]] = {
+    ("name",): ["a", "B", "ab", "10"],
+    ("amount",): ["1", "2.5", "10", "x"],
+    ("created",): ["2022-01-01", "2022-06-01T12:00:00Z", "zzz"],
+    ("enabled",): ["true", "false"],
+    ("tags", "region"): ["uk", "us"],
+    ("dataConnections", "status"): ["Linked", "PendingAuth"],
+    ("dataConnections", "count"): ["0", "1", "2"],
+    ("products",): ["Commerce", "lending"],
+}
+RECORDS = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "name": st.sampled_from(["a", "b", "AB", "10", None]),
+            "amount": st.one_of(st.integers(-3, 12), st.floats(-5, 15), st.none()),
+            "created": st.sampled_from(["2021-12-31", "2022-03-01T00:00:00Z", "2023-01-01", None]),
+            "enabled": st.booleans(),
+            "tags": st.dictionaries(st.just("region"), st.sampled_from(["UK", "us", "fr"])),
+            "dataConnections": st.lists(
+                st.fixed_dictionaries({"status": st.sampled_from(["Linked", "PendingAuth"])}),
+                max_size=3,
+            ),
+            "products": st.lists(st.sampled_from(["commerce", "Lending", "Banking"]), max_size=2),
+        },
+    ),
+    max_size=12,
+)
+
+
+@st.composite
+def field_comparisons(draw: st.DrawFn) -> Comparison:
+    path = draw(st.sampled_from(sorted(FIELD_VALUES)))
+    return Comparison(
+        path, draw(st.sampled_from(OPERATORS)), draw(st.sampled_from(FIELD_VALUES[path]))
+    )
+
+
+def run(records: list[dict[str, Any]], expr: Expr) -> set[int]:
+    kept = filter_records(records, render(expr), schema=SCHEMA, resource="Company")
+    return {id(record) for record in kept}
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(RECORDS, trees(field_comparisons()), trees(field_comparisons()))
+def test_or_is_union_and_and_is_intersection(
+    records: list[dict[str, Any]], left: Expr, right: Expr
+) -> None:
+    a, b = run(records, left), run(records, right)
+    assert run(records, Or(left, right)) == a | b
+    assert run(records, And(left, right)) == a & b
+    # The result always keeps the input order.
+    kept = filter_records(records, render(Or(left, right)), schema=SCHEMA, resource="Company")
+    assert kept == [r for r in records if id(r) in a | b]
+
+
+@given(RECORDS, field_comparisons())
+def test_not_equal_is_the_complement_of_equal(
+    records: list[dict[str, Any]], cmp: Comparison
+) -> None:
+    equal = run(records, Comparison(cmp.path, "=", cmp.value))
+    unequal = run(records, Comparison(cmp.path, "!=", cmp.value))
+    assert equal | unequal == {id(r) for r in records}
+    assert not equal & unequal
+
+
+@given(RECORDS, st.sampled_from(sorted(FIELD_VALUES)), st.booleans())
+def test_ordering_is_a_permutation(
+    records: list[dict[str, Any]], path: tuple[str, ...], descending: bool
+) -> None:
+    order_by = ("-" if descending else "") + ".".join(path)
+    ordered = order_records(records, order_by, schema=SCHEMA, resource="Company")
+    assert sorted(map(id, ordered)) == sorted(map(id, records))
+
+
+@given(st.lists(st.integers(), max_size=60), st.integers(min_value=1, max_value=15))
+def test_all_pages_concatenate_to_the_input(values: list[int], size: int) -> None:
+    records = [{"value": v} for v in values]
+    pages = []
+    number = 1
+    while True:
+        page = paginate(records, page=number, page_size=size, path="/x")
+        assert page["totalResults"] == len(records)
+        pages.append(page)
+        if "next" not in page["_links"]:
+            break
+        assert page["_links"]["next"]["href"] == f"/x?page={number + 1}&pageSize={size}"
+        number += 1
+    assert [r for p in pages for r in p["results"]] == records
+    assert number == max(1, math.ceil(len(records) / size))
+    assert all(len(p["results"]) == size for p in pages[:-1])
