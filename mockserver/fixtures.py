@@ -18,9 +18,21 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias
+from typing import Any, TypeAlias
 
 import yaml
+
+from mockserver.fixture_shapes import (
+    BRANDING,
+    CONFIGURATION,
+    INTEGRATION,
+    LOCALIZATION,
+    PLATFORM_KEY,
+    VISIBLE_ACCOUNTS,
+    Problem,
+    Shape,
+    child,
+)
 
 try:  # libyaml's parser is several times faster than the pure-Python one
     from yaml import CSafeLoader as _SafeLoader
@@ -47,7 +59,6 @@ FIXTURE_NAMES = ("integrations", "branding", "configuration", "texts", "visible_
 #: The locales the text endpoints accept.
 LOCALES = ("en-us", "fr-fr")
 _SUFFIXES = (".yaml", ".yml", ".json")
-_PLATFORM_KEY = re.compile(r"[a-z]{4}")
 
 
 @dataclass(slots=True, frozen=True)
@@ -81,237 +92,6 @@ class FixtureError(ValueError):
 def default_directory() -> Path:
     """The repository's own ``fixtures/`` folder."""
     return Path(__file__).resolve().parent.parent / "fixtures"
-
-
-# Shapes: a small declarative picture of each fixture object, checked without the contract.
-# They follow the contract's schemas (closed objects, nullable fields) and add the few rules
-# the mock relies on (four-letter keys, UUIDs, the two source types). In an object's field
-# list a trailing "!" marks a required field and a trailing "?" one that may be null.
-
-#: (field path, message)
-_Problem: TypeAlias = tuple[str, str]
-
-
-class _Shape(Protocol):
-    def check(self, value: Any, path: str, out: list[_Problem]) -> None: ...
-
-
-def _child(path: str, key: str) -> str:
-    # Keys that would make the dotted form ambiguous are quoted.
-    if re.fullmatch(r"[A-Za-z0-9_\-]+", key):
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key)}]"
-
-
-@dataclass(slots=True, frozen=True)
-class _Scalar:
-    test: Callable[[Any], bool]
-    message: str
-
-    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
-        if not self.test(value):
-            out.append((path, self.message))
-
-
-@dataclass(slots=True, frozen=True)
-class _ListOf:
-    item: _Shape
-
-    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
-        if not isinstance(value, list):
-            out.append((path, "must be a list"))
-            return
-        for index, item in enumerate(value):
-            self.item.check(item, f"{path}[{index}]", out)
-
-
-@dataclass(slots=True, frozen=True)
-class _MapOf:
-    value: _Shape
-
-    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
-        if not isinstance(value, dict):
-            out.append((path, "must be a mapping"))
-            return
-        for key, item in value.items():
-            self.value.check(item, _child(path, key), out)
-
-
-@dataclass(slots=True, frozen=True)
-class _Object:
-    """A closed object: unknown fields are refused so that a typo cannot pass silently."""
-
-    fields: tuple[tuple[str, _Shape], ...]
-
-    @classmethod
-    def of(cls, fields: dict[str, _Shape]) -> _Object:
-        return cls(tuple(fields.items()))
-
-    def check(self, value: Any, path: str, out: list[_Problem]) -> None:
-        if not isinstance(value, dict):
-            out.append((path, "must be a mapping"))
-            return
-        known = {name.rstrip("!?"): (name, shape) for name, shape in self.fields}
-        for bare, (name, _) in known.items():
-            if name.endswith("!") and bare not in value:
-                out.append((_child(path, bare), "is required"))
-        for key, item in value.items():
-            if key not in known:
-                out.append((_child(path, key), f"unknown field (allowed: {', '.join(known)})"))
-            elif not (item is None and known[key][0].endswith("?")):
-                known[key][1].check(item, _child(path, key), out)
-
-
-def _is_datetime(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        # Python 3.10's parser does not know the "Z" suffix Codat writes.
-        datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-    except ValueError:
-        return False
-    return True
-
-
-def _one_of(*choices: str) -> _Scalar:
-    return _Scalar(
-        lambda v: isinstance(v, str) and v in choices, f"must be one of {', '.join(choices)}"
-    )
-
-
-def _text(pattern: str, message: str) -> _Scalar:
-    return _Scalar(lambda v: isinstance(v, str) and re.fullmatch(pattern, v) is not None, message)
-
-
-_STR = _Scalar(lambda v: isinstance(v, str), "must be a string")
-_NAME = _text(r"(?s).+", "must be a non-empty string")
-_FLAG = _Scalar(lambda v: isinstance(v, bool), "must be true or false")
-_UUID = _text(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", "must be a UUID string")
-_URL = _text(r"https?://[^\s/]+\S*", "must be an http(s) URL")
-_ANY = _Scalar(lambda v: True, "")
-_ABSENT = _Scalar(lambda v: False, "must be left out: the store fills it in for each company")
-
-_IMAGE = _Object.of({"image": _Object.of({"src": _URL, "alt": _STR})})
-_BRANDING = _Object.of(
-    {
-        "logo": _Object.of({"full": _IMAGE, "square": _IMAGE}),
-        "button": _Object.of({"default": _IMAGE, "hover": _IMAGE}),
-        "sourceId": _UUID,
-    }
-)
-_INTEGRATION = _Object.of(
-    {
-        "key!": _text(_PLATFORM_KEY.pattern, "must be four lowercase letters"),
-        "logoUrl!": _URL,
-        "name!": _NAME,
-        "enabled!": _FLAG,
-        "sourceId!": _UUID,
-        # Sync for Commerce moves data from a commerce platform into an accounting one;
-        # no other kind of integration takes part.
-        "sourceType!": _one_of("Accounting", "Commerce"),
-        "integrationId!": _UUID,
-        "isOfflineConnector": _FLAG,
-        "isBeta": _FLAG,
-        "dataProvidedBy": _STR,
-        "datatypeFeatures": _ListOf(_ANY),
-    }
-)
-_LOCALIZATION = _Object.of({"text!?": _STR, "required!": _FLAG})
-_VISIBLE_ACCOUNTS = _ListOf(_NAME)
-
-_OPTIONS = _ListOf(_Object.of({"id!": _NAME, "name?": _STR}))
-_ACCOUNT_OPTION = _Object.of(
-    {"id!": _NAME, "name?": _STR, "nominalCode?": _STR, "classification?": _STR}
-)
-_ACCOUNTS = _MapOf(
-    _Object.of(
-        {
-            "labelText?": _STR,
-            "descriptionText?": _STR,
-            "selectedAccountId?": _STR,
-            "required": _FLAG,
-            "accountOptions?": _ListOf(_ACCOUNT_OPTION),
-        }
-    )
-)
-_STRINGS = _ListOf(_STR)
-_GROUP_BY = _Object.of({"selectedGroupByOptions?": _STRINGS, "groupByOptions?": _STRINGS})
-_FREQUENCY = _one_of("Daily", "Monthly")
-_SALES = _Object.of(
-    {
-        "syncSales": _FLAG,
-        "accounts?": _ACCOUNTS,
-        "invoiceStatus": _Object.of(
-            {"selectedInvoiceStatus?": _STR, "invoiceStatusOptions?": _STRINGS}
-        ),
-        "salesCustomer": _Object.of({"selectedCustomerId?": _STR, "customerOptions?": _OPTIONS}),
-        "taxRates?": _MapOf(_Object.of({"selectedTaxRateId?": _STR, "taxRateOptions?": _OPTIONS})),
-        "newTaxRates": _Object.of(
-            {
-                "accountingTaxRateOptions?": _OPTIONS,
-                "commerceTaxRateOptions?": _OPTIONS,
-                "taxRateMappings?": _ListOf(
-                    _Object.of(
-                        {
-                            "selectedCommerceTaxRateIds?": _STRINGS,
-                            "selectedAccountingTaxRateId?": _STR,
-                        }
-                    )
-                ),
-                "selectedDefaultZeroTaxRateId?": _STR,
-                "defaultZeroTaxRateOptions?": _OPTIONS,
-            }
-        ),
-        "grouping": _Object.of(
-            {
-                "groupingPeriod": _Object.of(
-                    {"selectedGroupingPeriod?": _STR, "groupingPeriodOptions?": _STRINGS}
-                ),
-                "groupingLevels": _Object.of(
-                    {"invoiceLevel": _GROUP_BY, "invoiceLineLevel": _GROUP_BY}
-                ),
-            }
-        ),
-    }
-)
-_PAYMENTS = _Object.of({"syncPayments": _FLAG, "accounts?": _ACCOUNTS})
-_CONFIGURATION = _Object.of(
-    {
-        "companyId": _ABSENT,
-        "accountingSoftwareCompanyName": _STR,
-        "enable": _FLAG,
-        "configured": _FLAG,
-        "schedule": _Object.of(
-            {
-                "selectedFrequency": _FREQUENCY,
-                "frequencyOptions": _ListOf(_FREQUENCY),
-                "startDate": _Scalar(_is_datetime, "must be an ISO 8601 date or date-time string"),
-                "syncHour": _Scalar(
-                    lambda v: type(v) is int and 0 <= v <= 23, "must be a whole number from 0 to 23"
-                ),
-                "timeZone": _NAME,
-            }
-        ),
-        "configuration": _Object.of(
-            {
-                "countryCode": _text(r"[A-Z]{2}", "must be two capital letters"),
-                "mapSettings": _Object.of({"outputFormat": _one_of("JournalEntry")}),
-                "sales": _SALES,
-                "payments": _PAYMENTS,
-                "newPayments": _PAYMENTS,
-                "fees": _Object.of(
-                    {
-                        "feesSupplier": _Object.of(
-                            {"selectedSupplierId?": _STR, "supplierOptions?": _OPTIONS}
-                        ),
-                        "syncFees": _FLAG,
-                        "accounts?": _ACCOUNTS,
-                    }
-                ),
-            }
-        ),
-    }
-)
 
 
 # --- Reading files ---
@@ -365,7 +145,7 @@ class _Report:
     def add(self, display: str, path: str, message: str) -> None:
         self.problems.append(f"{display}: {path}: {message}")
 
-    def extend(self, display: str, found: Iterable[_Problem]) -> None:
+    def extend(self, display: str, found: Iterable[Problem]) -> None:
         for path, message in found:
             self.add(display, path, message)
 
@@ -381,7 +161,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _plain(value: Any, path: str, out: list[_Problem]) -> Any:
+def _plain(value: Any, path: str, out: list[Problem]) -> Any:
     """A fresh copy of ``value`` made of JSON types only; anything else is a problem.
 
     Copying also undoes YAML anchors and aliases, which would otherwise leave several
@@ -395,7 +175,7 @@ def _plain(value: Any, path: str, out: list[_Problem]) -> Any:
         copy: dict[str, Any] = {}
         for key, item in value.items():
             if isinstance(key, str):
-                copy[key] = _plain(item, _child(path, key), out)
+                copy[key] = _plain(item, child(path, key), out)
             else:
                 out.append((path, f"the key {key!r} must be a string (quote it)"))
         return copy
@@ -424,7 +204,7 @@ def _read_file(name: str, path: Path, report: _Report) -> _Source | None:
     if raw is None:
         report.add(display, name, "the file is empty")
         return None
-    found: list[_Problem] = []
+    found: list[Problem] = []
     data = _plain(raw, name, found)
     report.extend(display, found)
     return None if found else _Source(name, display, data)
@@ -466,14 +246,14 @@ class _Kind:
     """A kind of fixture object: its component schema in the contract and its shape here."""
 
     schema: str
-    shape: _Shape
+    shape: Shape
 
 
-_AN_INTEGRATION = _Kind("Integration", _INTEGRATION)
-_A_BRANDING = _Kind("Branding", _BRANDING)
-_A_CONFIGURATION = _Kind("Configuration", _CONFIGURATION)
-_A_LOCALIZATION = _Kind("Localization", _LOCALIZATION)
-_A_VISIBLE_LIST = _Kind("VisibleAccounts", _VISIBLE_ACCOUNTS)
+_AN_INTEGRATION = _Kind("Integration", INTEGRATION)
+_A_BRANDING = _Kind("Branding", BRANDING)
+_A_CONFIGURATION = _Kind("Configuration", CONFIGURATION)
+_A_LOCALIZATION = _Kind("Localization", LOCALIZATION)
+_A_VISIBLE_LIST = _Kind("VisibleAccounts", VISIBLE_ACCOUNTS)
 _LOCALE = re.compile("|".join(map(re.escape, LOCALES)))
 _AS_PLATFORM = "a platform key (four lowercase letters)"
 _AS_LOCALE = f"a locale ({' or '.join(LOCALES)})"
@@ -516,19 +296,19 @@ class _Merged:
             ("visible_accounts", _A_VISIBLE_LIST, self.visible),
         ):
             if source := sources.get(name):
-                for key, value in self._entries(source, _PLATFORM_KEY, _AS_PLATFORM).items():
-                    path = _child(name, key)
+                for key, value in self._entries(source, PLATFORM_KEY, _AS_PLATFORM).items():
+                    path = child(name, key)
                     if self._check(source, kind, value, path):
                         target[key] = value
                         self.keyed_from[path] = source.display
         if source := sources.get("texts"):
             for locale, texts in self._entries(source, _LOCALE, _AS_LOCALE).items():
-                path = _child("texts", locale)
+                path = child("texts", locale)
                 if not isinstance(texts, dict):
                     self.report.add(source.display, path, "must be a mapping of text key to text")
                     continue
                 for key, entry in texts.items():
-                    if self._check(source, _A_LOCALIZATION, entry, _child(path, key)):
+                    if self._check(source, _A_LOCALIZATION, entry, child(path, key)):
                         self.texts.setdefault(locale, {})[key] = entry
         source = sources.get("configuration")
         if source and self._check(source, _A_CONFIGURATION, source.data, "configuration"):
@@ -537,7 +317,7 @@ class _Merged:
 
     def _check(self, source: _Source, kind: _Kind, value: Any, path: str) -> bool:
         """Check one object by hand and, if that passes, against the contract."""
-        found: list[_Problem] = []
+        found: list[Problem] = []
         kind.shape.check(value, path, found)
         if not found and self.validate is not None:
             # The contract describes a visible-accounts list wrapped in its response object.
@@ -553,7 +333,7 @@ class _Merged:
             return {}
         for key in source.data:
             if not pattern.fullmatch(key):
-                where = _child(source.name, key)
+                where = child(source.name, key)
                 self.report.add(source.display, where, f"the key must be {what}")
         return {k: v for k, v in source.data.items() if pattern.fullmatch(k)}
 
@@ -591,7 +371,7 @@ class _Merged:
         for name, entries in (("branding", self.branding), ("visible_accounts", self.visible)):
             for key in entries:
                 if key not in self.integrations:
-                    path = _child(name, key)
+                    path = child(name, key)
                     report.add(self.keyed_from[path], path, "no integration has this key")
         for key, branding in self.branding.items():
             if (integration := self.integrations.get(key)) is None:
@@ -599,7 +379,7 @@ class _Merged:
             # Leaving sourceId out of a branding entry means "the integration's".
             expected = str(integration["sourceId"])
             if str(branding.setdefault("sourceId", expected)).lower() != expected.lower():
-                path = _child("branding", key)
+                path = child("branding", key)
                 where = self.integration_from[key][0]
                 message = f"must equal integration {key}'s sourceId {expected} (in {where})"
                 report.add(self.keyed_from[path], f"{path}.sourceId", message)

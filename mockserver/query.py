@@ -1,8 +1,8 @@
-"""Codat's query language, ``orderBy`` and paging, as pure functions over JSON-like records.
+"""Codat's query language and ``orderBy``, as pure functions over JSON-like records.
 
-The list operations (list-companies, list-connections, list-integrations) accept ``query``,
-``orderBy``, ``page`` and ``pageSize``. This module turns those into a filtered, ordered page with
-Codat's HAL ``_links``; it knows nothing about HTTP beyond forming those links.
+The list operations (list-companies, list-connections, list-integrations) accept ``query`` and
+``orderBy``; this module filters and orders their records (:mod:`mockserver.paging` then cuts
+the page). It knows nothing about HTTP.
 
 Grammar (what Codat documents, made precise)::
 
@@ -61,10 +61,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
-from urllib.parse import quote
 
 from mockserver.clock import parse_datetime
-from mockserver.errors import BadRequest, MalformedQuery
+from mockserver.errors import MalformedQuery
 
 MAX_QUERY_LENGTH = 2048
 """Codat's documented bound: a query must be shorter than this many characters."""
@@ -579,53 +578,3 @@ def order_records(
     # sorted() keeps ties in input order even with reverse=True.
     keyed.sort(key=lambda pair: pair[0], reverse=descending)
     return [record for _, record in keyed] + missing
-
-
-# --- paging -----------------------------------------------------------------------------------
-
-
-def page_href(
-    path: str, page: int, page_size: int, query: str | None = None, order_by: str | None = None
-) -> str:
-    """A link to one page: ``path?page=..&pageSize=..`` plus ``query``/``orderBy`` when set."""
-    params = [("page", str(page)), ("pageSize", str(page_size))]
-    if query:
-        params.append(("query", query))
-    if order_by:
-        params.append(("orderBy", order_by))
-    return path + "?" + "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
-
-
-def paginate(
-    records: Sequence[Mapping[str, Any]],
-    *,
-    page: int,
-    page_size: int,
-    path: str,
-    query: str | None = None,
-    order_by: str | None = None,
-) -> dict[str, Any]:
-    """One page of ``records`` in Codat's paged envelope.
-
-    ``self`` is the bare resource path; ``current``, ``next`` and ``previous`` carry the paging
-    parameters and any query/orderBy. ``next`` appears only while records remain after this
-    page and ``previous`` only after page 1. A page past the end is valid and empty.
-    """
-    if page < 1 or page_size < 1:
-        raise BadRequest("page and pageSize must both be at least 1.")
-    start = (page - 1) * page_size
-    links: dict[str, dict[str, str]] = {
-        "self": {"href": path},
-        "current": {"href": page_href(path, page, page_size, query, order_by)},
-    }
-    if start + page_size < len(records):
-        links["next"] = {"href": page_href(path, page + 1, page_size, query, order_by)}
-    if page > 1:
-        links["previous"] = {"href": page_href(path, page - 1, page_size, query, order_by)}
-    return {
-        "results": list(records[start : start + page_size]),
-        "pageNumber": page,
-        "pageSize": page_size,
-        "totalResults": len(records),
-        "_links": links,
-    }

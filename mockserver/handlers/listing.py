@@ -7,10 +7,7 @@ from typing import Any
 
 from mockserver import query as ql
 from mockserver.handlers.registry import Call
-
-# The pageSize parameter admits up to 5000, but PagingInfo (the page itself) says at most
-# 2000: a larger request is served as pages of 2000, so the answer keeps the contract.
-MAX_PAGE_SIZE = 2000
+from mockserver.paging import MAX_PAGE_SIZE, paginate
 
 
 def page_of(call: Call, records: Sequence[Mapping[str, Any]], schema: str, resource: str) -> Any:
@@ -20,7 +17,7 @@ def page_of(call: Call, records: Sequence[Mapping[str, Any]], schema: str, resou
     order_by = call.query.get("orderBy")
     selected = ql.filter_records(records, text, schema=item_schema, resource=resource)
     ordered = ql.order_records(selected, order_by, schema=item_schema, resource=resource)
-    return ql.paginate(
+    return paginate(
         ordered,
         page=int(call.query.get("page", 1)),
         page_size=min(int(call.query.get("pageSize", 100)), MAX_PAGE_SIZE),
