@@ -10,14 +10,21 @@ import random
 from datetime import datetime
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from mockserver.clock import Clock
 from mockserver.control import control_routes
+from mockserver.faults import FaultBook, FaultMiddleware, RawConnection
+from mockserver.faults.connection import SCOPE_KEY as CONNECTION_KEY
+from mockserver.faults.ratelimit import RateLimiter
+from mockserver.faults.throttle import RateLimitMiddleware
 from mockserver.fixtures import Fixtures, load_fixtures
 from mockserver.handlers import build_registry
+from mockserver.journal import Journal, JournalMiddleware
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.store import World
@@ -25,7 +32,8 @@ from mockserver.surface import CodatSurface
 
 
 class MockState:
-    """The state one app owns: contract, seed data, clock, randomness and the world."""
+    """The state one app owns: contract, seed data, clock, randomness, the world, the fault
+    rules, the rate limiter and the request journal."""
 
     def __init__(
         self, settings: Settings, *, clock: Clock | None = None, spec: Spec | None = None
@@ -38,6 +46,11 @@ class MockState:
         self.clock = clock or Clock()
         self.started_at: datetime = self.clock.now()
         self.world = self._new_world()
+        self.faults = FaultBook(seed=settings.seed)
+        for rule in settings.fault_rules:
+            self.faults.add(rule)
+        self.rate_limiter = RateLimiter(settings.rate_limit, self.clock)
+        self.journal = Journal()
 
     def _new_world(self) -> World:
         # Correlation ids draw from their own stream so that error answers never shift the
@@ -51,8 +64,15 @@ class MockState:
         )
 
     def reset(self) -> None:
-        """Put every client's state back to the fixtures (the clock keeps its time)."""
+        """Put every client's state back to the fixtures and clear the fault rules, the
+        journal and the rate-limit counters (the clock keeps its time; the rules given at
+        startup come back)."""
         self.world = self._new_world()
+        self.faults.clear()
+        for rule in self.settings.fault_rules:
+            self.faults.add(rule)
+        self.rate_limiter.reset()
+        self.journal.clear()
 
     def correlation_id(self) -> str:
         """A fresh 32-hex-digit correlation id for an error body."""
@@ -72,13 +92,39 @@ def create_app(
     async def openapi_json(_: Request) -> Response:
         return Response(state.spec.json_bytes, media_type="application/json")
 
-    app = Starlette(
+    app = MockApp(
         routes=[
             Mount("/_mock", routes=control_routes(state)),
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
             Mount("", app=surface),
-        ]
+        ],
+        # Outermost first: the journal sees everything the client saw (faults included);
+        # faults come before rate limits, which come before the Codat surface.
+        middleware=[
+            Middleware(
+                JournalMiddleware, journal_of=lambda: state.journal, clock_of=lambda: state.clock
+            ),
+            Middleware(
+                FaultMiddleware,
+                book_of=lambda: state.faults,
+                router=surface.router,
+                correlation_id=state.correlation_id,
+            ),
+            Middleware(RateLimitMiddleware, state=state),
+        ],
     )
     app.state.mock = state
     return app
+
+
+class MockApp(Starlette):
+    """Starlette, plus one thing ASGI cannot express: the raw connection of each exchange,
+    found before any middleware wraps ``send``, so that fault rules can drop it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            connection = RawConnection.from_send(send)
+            if connection is not None:
+                scope[CONNECTION_KEY] = connection
+        await super().__call__(scope, receive, send)

@@ -7,10 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mockserver.faults.ratelimit import parse_rate_limit_string
+from mockserver.faults.rules import load_rules_file, parse_fault_string
+from mockserver.report import format_report
 from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 
 
@@ -53,39 +57,95 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="a fault rule, OPERATION[:STATUS][:key=value,...], e.g. "
+        "'list-companies:429:times=2,retryAfter=1' (repeatable)",
+    )
+    serve.add_argument(
+        "--faults", type=Path, metavar="FILE", help="fault rules from a YAML or JSON file"
+    )
+    serve.add_argument(
+        "--rate-limit",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="SETTINGS",
+        help="emulate Codat's rate limits; optionally key=value,... e.g. "
+        "'dailyBase=2,perCompanyConcurrency=1,perIpPerMinute=5'",
+    )
+    report = commands.add_parser("report", help="print the chaos report of a running mock")
+    report.add_argument(
+        "--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", help="the mock's base URL"
+    )
+    report.add_argument("--json", action="store_true", help="print the raw JSON report")
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """The app settings a parsed ``serve`` command line asks for."""
-    return Settings(
+    """The app settings a parsed ``serve`` command line asks for (rules and rate limits
+    checked here, so a typo stops the server with a clear message)."""
+    rules = [parse_fault_string(text) for text in args.fault]
+    if args.faults is not None:
+        rules.extend(load_rules_file(args.faults))
+    settings = Settings(
         host=args.host,
         port=args.port,
         fixtures_overlay=args.fixtures,
         seed=args.seed,
         strict=args.strict,
         sync_duration=args.sync_duration,
+        fault_rules=rules,
     )
+    if args.rate_limit is not None:
+        settings.rate_limit = parse_rate_limit_string(args.rate_limit)
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "report":
+        return _report(args.url, as_json=args.json)
     if args.command == "serve":
         import uvicorn
 
         from mockserver.app import create_app
 
-        settings = settings_from(args)
         try:
+            settings = settings_from(args)
             app = create_app(settings)
         except Exception as exc:  # a bad fixture or contract: say which, do not trace back
             print(f"codat-mock: cannot start: {exc}", file=sys.stderr)
             return 2
+        # A hanging fault keeps its connection open until the client leaves; do not let it
+        # hold up a shutdown for longer than a moment.
         uvicorn.run(
-            app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=args.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=2,
         )
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _report(url: str, *, as_json: bool) -> int:
+    import httpx
+
+    try:
+        response = httpx.get(url.rstrip("/") + "/_mock/report", timeout=10)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        print(f"codat-mock: cannot read the report from {url}: {exc}", file=sys.stderr)
+        return 2
+    report = response.json()
+    print(json.dumps(report, indent=2) if as_json else format_report(report))
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

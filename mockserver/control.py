@@ -1,46 +1,65 @@
-"""The control API under ``/_mock``: separate from the Codat surface, never in openapi.yaml.
+"""The control API under ``/_mock``: separate from the Codat surface, never in openapi.yaml,
+never faulted, never journaled.
 
-It tells a test where the mock stands (health, who am I, what time is it) and moves the
-world (the clock, a reset). Its errors use the same ErrorMessage shape as the API's.
+It tells a test where the mock stands (health, who am I, the clock, the journal, the report)
+and moves the world (faults, the clock, resets, snapshots, forced sync outcomes, a merchant
+deauthorizing a connection). Its errors use the same ErrorMessage shape as the API's. Its own
+small OpenAPI document is served at ``/_mock/openapi.json``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.auth import authenticate
 from mockserver.clock import isoformat, parse_datetime
-from mockserver.errors import ApiError, BadRequest, ValidationItem, error_body
+from mockserver.errors import ApiError, BadRequest, NotFound, ValidationItem, error_body
+from mockserver.faults import FaultRuleError, rule_from
+from mockserver.faults.ratelimit import RateLimitConfig
 from mockserver.jsonio import json_response, loads
+from mockserver.report import build_report
 
 if TYPE_CHECKING:
     from mockserver.app import MockState
 
+CONTROL_OPENAPI = Path(__file__).resolve().parent / "control_openapi.yaml"
+Endpoint = Callable[[Request], Awaitable[Response]]
+
 
 def control_routes(state: MockState) -> list[Route]:
     """The ``/_mock`` routes bound to one app's state."""
+    document = yaml.safe_load(CONTROL_OPENAPI.read_text(encoding="utf-8"))
 
-    def guarded(handler: Any) -> Any:
+    def guarded(handler: Endpoint) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             try:
-                return await handler(request)  # type: ignore[no-any-return]
+                return await handler(request)
             except ApiError as err:
-                return json_response(
-                    error_body(err, state.correlation_id()), err.status, err.headers
-                )
+                body = error_body(err, state.correlation_id())
+                return json_response(body, err.status, err.headers)
 
         return endpoint
+
+    # -- where the mock stands ------------------------------------------------------------
 
     async def health(_: Request) -> Response:
         return json_response({"status": "ok"})
 
+    async def openapi(_: Request) -> Response:
+        return json_response(document)
+
     async def whoami(request: Request) -> Response:
         client = authenticate(request.headers.get("authorization"))
         return json_response({"clientId": client.client_id})
+
+    # -- the clock -------------------------------------------------------------------------
 
     async def get_clock(_: Request) -> Response:
         return json_response(_clock_view(state))
@@ -63,21 +82,150 @@ def control_routes(state: MockState) -> list[Route]:
             raise _invalid("body", 'send {"advance": seconds}, {"set": iso} or {"realTime": true}')
         return json_response(_clock_view(state))
 
+    # -- faults ----------------------------------------------------------------------------
+
+    async def list_faults(_: Request) -> Response:
+        return json_response({"rules": [rule.to_json() for rule in state.faults.rules()]})
+
+    async def add_fault(request: Request) -> Response:
+        body = await _json_body(request)
+        items = body if isinstance(body, list) else [body]
+        try:
+            rules = [rule_from(item) for item in items]
+        except FaultRuleError as exc:
+            raise _invalid("rule", str(exc)) from None
+        added = [state.faults.add(rule).to_json() for rule in rules]
+        return json_response({"rules": added} if isinstance(body, list) else added[0])
+
+    async def clear_faults(_: Request) -> Response:
+        state.faults.clear()
+        return json_response({"rules": []})
+
+    async def remove_fault(request: Request) -> Response:
+        removed = state.faults.remove(request.path_params["rule_id"])
+        return json_response(removed.to_json())
+
+    # -- the journal and the verdict -----------------------------------------------------
+
+    async def list_requests(request: Request) -> Response:
+        entries = state.journal.entries(**_journal_filters(request))
+        return json_response({"requests": [entry.to_json() for entry in entries]})
+
+    async def clear_requests(_: Request) -> Response:
+        state.journal.clear()
+        return json_response({"requests": []})
+
+    async def report(request: Request) -> Response:
+        window = request.query_params.get("window")
+        try:
+            seconds = float(window) if window is not None else 60.0
+        except ValueError:
+            raise _invalid("window", "window takes a number of seconds") from None
+        return json_response(build_report(state.journal.entries(), window_seconds=seconds))
+
+    # -- the world ---------------------------------------------------------------------------
+
     async def reset(_: Request) -> Response:
         state.reset()
         return json_response({"status": "reset"})
 
-    return [
-        Route("/health", guarded(health), methods=["GET"]),
-        Route("/whoami", guarded(whoami), methods=["GET"]),
-        Route("/clock", guarded(get_clock), methods=["GET"]),
-        Route("/clock", guarded(post_clock), methods=["POST"]),
-        Route("/reset", guarded(reset), methods=["POST"]),
+    async def get_state(_: Request) -> Response:
+        return json_response(state.world.snapshot())
+
+    async def put_state(request: Request) -> Response:
+        body = await _json_object(request)
+        state.world.load(body)
+        return json_response(state.world.snapshot())
+
+    async def force_outcome(request: Request) -> Response:
+        body = await _json_object(request)
+        code = body.get("syncStatusCode")
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise _invalid("syncStatusCode", "syncStatusCode takes a documented integer code")
+        message = body.get("message")
+        if message is not None and not isinstance(message, str):
+            raise _invalid("message", "message takes a string")
+        sync_id = request.path_params["sync_id"].lower()
+        for client_id in state.world.client_ids():
+            try:
+                result = state.world.tenant(client_id).force_sync_outcome(sync_id, code, message)
+            except NotFound:
+                continue
+            return json_response(result)
+        raise NotFound(f"No sync was found with ID {sync_id}")
+
+    async def deauthorize(request: Request) -> Response:
+        company_id = request.path_params["company_id"].lower()
+        connection_id = request.path_params["connection_id"].lower()
+        for client_id in state.world.client_ids():
+            tenant = state.world.tenant(client_id)
+            try:
+                return json_response(tenant.deauthorize_connection(company_id, connection_id))
+            except NotFound:
+                continue
+        raise NotFound(f"Data connection {connection_id} not found")
+
+    # -- rate limits -------------------------------------------------------------------------
+
+    async def get_rate_limit(_: Request) -> Response:
+        return json_response(state.rate_limiter.config.to_json())
+
+    async def put_rate_limit(request: Request) -> Response:
+        body = await _json_object(request)
+        try:
+            config = RateLimitConfig.from_json(body, base=state.rate_limiter.config)
+        except (TypeError, ValueError) as exc:
+            raise _invalid("body", str(exc)) from None
+        state.rate_limiter.configure(config)
+        return json_response(state.rate_limiter.config.to_json())
+
+    routes = [
+        ("/health", health, ["GET"]),
+        ("/openapi.json", openapi, ["GET"]),
+        ("/whoami", whoami, ["GET"]),
+        ("/clock", get_clock, ["GET"]),
+        ("/clock", post_clock, ["POST"]),
+        ("/faults", list_faults, ["GET"]),
+        ("/faults", add_fault, ["POST"]),
+        ("/faults", clear_faults, ["DELETE"]),
+        ("/faults/{rule_id}", remove_fault, ["DELETE"]),
+        ("/requests", list_requests, ["GET"]),
+        ("/requests", clear_requests, ["DELETE"]),
+        ("/report", report, ["GET"]),
+        ("/reset", reset, ["POST"]),
+        ("/state", get_state, ["GET"]),
+        ("/state", put_state, ["PUT"]),
+        ("/syncs/{sync_id}/outcome", force_outcome, ["POST"]),
+        (
+            "/companies/{company_id}/connections/{connection_id}/deauthorize",
+            deauthorize,
+            ["POST"],
+        ),
+        ("/rate-limit", get_rate_limit, ["GET"]),
+        ("/rate-limit", put_rate_limit, ["PUT"]),
     ]
+    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in routes]
 
 
 def _clock_view(state: MockState) -> dict[str, Any]:
     return {"now": isoformat(state.clock.now()), "frozen": state.clock.is_frozen}
+
+
+def _journal_filters(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    filters: dict[str, Any] = {}
+    if "operationId" in params:
+        filters["operation_id"] = params["operationId"]
+    if "status" in params:
+        if not params["status"].isdigit():
+            raise _invalid("status", "status takes an HTTP status code")
+        filters["status"] = int(params["status"])
+    if "since" in params:
+        try:
+            filters["since"] = parse_datetime(params["since"])
+        except ValueError:
+            raise _invalid("since", "since takes an ISO 8601 date-time") from None
+    return filters
 
 
 def _invalid(field: str, message: str) -> BadRequest:
@@ -87,12 +235,16 @@ def _invalid(field: str, message: str) -> BadRequest:
     )
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
-        body = loads(raw) if raw.strip() else {}
+        return loads(raw) if raw.strip() else {}
     except ValueError:
         raise _invalid("body", "the body is not valid JSON") from None
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
     if not isinstance(body, dict):
         raise _invalid("body", "the body must be a JSON object")
     return body

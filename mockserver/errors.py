@@ -8,7 +8,7 @@ same shape: ``statusCode``, ``service``, ``error``, ``correlationId``, ``validat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 
@@ -51,6 +51,15 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         self.error_service = service or self.service
         super().__init__(self.message)
+
+    def within(self, prefix: str) -> ApiError:
+        """This error with each validation item placed under ``prefix``: the store names a
+        field, the HTTP layer knows it came in, say, the request body."""
+        self.validation = [
+            replace(item, item_id=f"{prefix}.{item.item_id}" if item.item_id else prefix)
+            for item in self.validation
+        ]
+        return self
 
 
 class BadRequest(ApiError):

@@ -53,3 +53,10 @@ class Router:
                 headers={"Allow": ", ".join(sorted(set(allowed)))},
             )
         raise NotFound(f"No resource was found at {path}.")
+
+    def operation_id(self, method: str, path: str) -> str | None:
+        """The operationId ``(method, path)`` addresses, or None when it addresses none."""
+        try:
+            return self.match(method, path).operation.operation_id
+        except (NotFound, MethodNotAllowed):
+            return None

@@ -61,11 +61,19 @@ class MockServer:
 
     def start(self) -> MockServer:
         # Bind before starting uvicorn so the port is known (and taken) up front.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP: asyncio only turns Nagle off (TCP_NODELAY) on sockets that say
+        # they are TCP; without it every response waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.settings.host or DEFAULT_HOST, self.settings.port))
         self._socket = sock
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(

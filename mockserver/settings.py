@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from mockserver.faults.ratelimit import RateLimitConfig
+from mockserver.faults.rules import FaultRule
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
@@ -30,3 +33,7 @@ class Settings:
     sync_duration: float = 30.0
     #: Requests with a larger body are refused with 413.
     max_body_bytes: int = MAX_BODY_BYTES
+    #: Fault rules in force from startup (and again after each reset).
+    fault_rules: list[FaultRule] = field(default_factory=list)
+    #: Rate-limit emulation (off unless enabled).
+    rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)

@@ -64,6 +64,9 @@ class SchemaValidator:
         for err in self._validator.iter_errors(instance):
             parts = [prefix] if prefix else []
             parts.extend(str(p) for p in err.instance_path)
+            if isinstance(err.kind, jsonschema_rs.ValidationErrorKind.Required):
+                # A missing field is a problem *of that field*, not of the object holding it.
+                parts.append(str(err.kind.property))
             found.append(Problem(".".join(parts), str(err.message)))
         return found
 
@@ -116,6 +119,11 @@ class Operation:
     def literal_segments(self) -> int:
         """How many path segments are literal; routes with more literals match first."""
         return sum(1 for part in self.path.split("/") if part and "{" not in part)
+
+    @property
+    def query_names(self) -> frozenset[str]:
+        """The names of the query parameters the contract declares."""
+        return frozenset(p.name for p in self.parameters if p.location == "query")
 
     def parameters_in(self, location: str) -> Iterator[Parameter]:
         return (p for p in self.parameters if p.location == location)

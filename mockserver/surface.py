@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.auth import authenticate
 from mockserver.errors import ApiError, InternalServerError, PayloadTooLarge, error_body
+from mockserver.exchange import exchange_of
 from mockserver.handlers import Call, Registry
 from mockserver.jsonio import json_response
 from mockserver.routing import Match, Router
@@ -42,17 +43,31 @@ class CodatSurface:
         headers = _headers(scope)
         match: Match | None = None
         extra_headers: dict[str, str] = {}
+        exchange = exchange_of(scope)
         try:
             match = self.router.match(method, path)
+            exchange.operation_id = match.operation.operation_id
             client = authenticate(headers.get("authorization"))
+            exchange.client_id = client.client_id
             body = await _read_body(receive, headers, self.state.settings.max_body_bytes)
-            valid = validate_request(
-                match.operation,
-                match.path_params,
-                parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
-                headers.get("content-type"),
-                body,
+            query = parse_qs(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
             )
+            try:
+                valid = validate_request(
+                    match.operation,
+                    match.path_params,
+                    query,
+                    headers.get("content-type"),
+                    body,
+                )
+            except ApiError as err:
+                # What the client sent off-contract is worth keeping beyond the 400 itself:
+                # the journal lists it, so a client conformance suite can assert on it.
+                exchange.violations.extend(item.to_json() for item in err.validation)
+                if not err.validation:
+                    exchange.violations.append({"itemId": None, "message": err.message})
+                raise
             world = self.state.world
             call = Call(
                 operation=match.operation,
@@ -62,6 +77,11 @@ class CodatSurface:
                 spec=self.state.spec,
                 path=valid.path,
                 query=valid.query,
+                extra_query={
+                    name: values[-1]
+                    for name, values in query.items()
+                    if name not in match.operation.query_names
+                },
                 body=valid.body,
                 has_body=valid.has_body,
                 url_path=path,

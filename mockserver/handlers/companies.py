@@ -22,9 +22,12 @@ def create_company(call: Call) -> Any:
             "Error processing request - not valid.",
             validation=[ValidationItem("body.name", "a company name is required", "contract")],
         )
-    return call.tenant.create_company(
-        body["name"], description=body.get("description"), tags=body.get("tags")
-    )
+    try:
+        return call.tenant.create_company(
+            body["name"], description=body.get("description"), tags=body.get("tags")
+        )
+    except BadRequest as err:
+        raise err.within("body") from None
 
 
 def get_configuration(call: Call) -> Any:

@@ -54,5 +54,5 @@ def get_sync_flow_url(call: Call) -> Any:
         call.path["commerceKey"],
         call.path["accountingKey"],
         call.query.get("merchantIdentifier"),
-        redirect_url=call.query.get("redirectUrl"),
+        redirect_url=call.extra_query.get("redirectUrl"),
     )

@@ -28,6 +28,9 @@ class Call:
     spec: Spec
     path: Mapping[str, Any]
     query: Mapping[str, Any]
+    #: Query parameters the contract does not declare (last value of each), for the few the
+    #: real API accepts anyway, such as the sync flow's ``redirectUrl``.
+    extra_query: Mapping[str, str]
     body: Any
     has_body: bool
     url_path: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.errors import NotFound
+from mockserver.errors import BadRequest, NotFound
 from mockserver.handlers.registry import Call
 
 __all__ = [
@@ -21,7 +21,10 @@ def get_config_text_sync_flow(call: Call) -> Any:
 
 def update_config_text_sync_flow(call: Call) -> Any:
     body = call.body if isinstance(call.body, dict) else {}
-    return call.tenant.update_texts(call.query["locale"], body)
+    try:
+        return call.tenant.update_texts(call.query["locale"], body)
+    except BadRequest as err:
+        raise err.within("body") from None
 
 
 def get_visible_accounts(call: Call) -> Any:

@@ -49,11 +49,15 @@ class TextSettings:
                 problems.append(
                     ValidationItem(key, "Must be an object with a 'text' property, or null.")
                 )
+            elif "text" in value and value["text"] is None:
+                # The contract says a null text means the default; the SDK sends exactly
+                # this (it cannot send a null for the whole key), so it resets the key.
+                resets.append(key)
             elif "text" in value:
                 text = value["text"]
-                if text is not None and not isinstance(text, str):
+                if not isinstance(text, str):
                     problems.append(ValidationItem(key, "'text' must be a string or null."))
-                elif default.get("required") and (text is None or not text.strip()):
+                elif default.get("required") and not text.strip():
                     problems.append(
                         ValidationItem(key, f"'{key}' is required and cannot be empty.")
                     )

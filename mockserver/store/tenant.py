@@ -131,6 +131,14 @@ class Tenant:
         return [c.render(now) for c in self._companies.values()]
 
     @_locked
+    def active_company_count(self) -> int:
+        """Companies with at least one Linked connection: what Codat's rate limits scale by."""
+        return sum(
+            any(c.status == "Linked" for c in company.connections.values())
+            for company in self._companies.values()
+        )
+
+    @_locked
     def company(self, company_id: str) -> dict[str, Any]:
         """One Company object; NotFound for an unknown id."""
         return self._company(company_id).render(self._now())
@@ -408,7 +416,7 @@ class Tenant:
         return {"url": f"{SYNC_FLOW}/{path}?{query}"}
 
     def _merchant_company(self, merchant_identifier: str) -> CompanyRecord:
-        found = self._companies.get(merchant_identifier)
+        found = self._companies.get(merchant_identifier.lower())  # ids are case-insensitive
         if found is not None:
             return found
         # Company names lose forbidden characters when created, so match on the cleaned form.

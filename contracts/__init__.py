@@ -1,0 +1,2 @@
+"""Contract suites that hold a server (codat-mock, or anything else speaking the contract) to
+``openapi.yaml``."""

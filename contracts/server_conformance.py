@@ -1,0 +1,447 @@
+"""Schemathesis conformance suite: hold a server to ``openapi.yaml`` with every phase and check.
+
+The suite is built from three pieces, usable against the in-process mock or any base URL:
+
+* :func:`schema_for_app` / :func:`schema_for_url` load the contract with a
+  :class:`schemathesis.Config` that authenticates through the contract's own security scheme,
+  enables every phase (examples, coverage, fuzzing, stateful) and every check, and fixes the
+  seed so a run can be replayed.
+* :data:`ADDITIONAL_CHECKS` replaces schemathesis' ``positive_data_acceptance`` with a version
+  that knows the few places where the contract says less than the API enforces
+  (:data:`CONTRACT_GAPS`); everywhere else it is the built-in check, unchanged.
+* :func:`conformance_state_machine` wraps ``schema.as_state_machine()`` so a stateful run
+  records which OpenAPI links it followed, and with what result (:class:`LinkTally`): a
+  stateful test that never chains proves nothing, so callers assert on the tally.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import hypothesis
+import schemathesis
+from schemathesis import Case, CheckContext, Response
+from schemathesis.checks import CheckFunction
+from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
+from schemathesis.schemas import BaseSchema
+from schemathesis.specs.openapi import checks as openapi_checks
+
+CONTRACT_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+#: The contract's security scheme: an API key in the ``Authorization`` header.
+SECURITY_SCHEME = "auth_header"
+
+#: Every check the suite must run. schemathesis 4 enables all of its built-in checks by
+#: default; the list is spelled out so a schemathesis upgrade that drops or renames one is
+#: noticed (see :func:`enabled_checks`) instead of silently testing less.
+REQUIRED_CHECKS = (
+    "positive_data_acceptance",
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "ignored_auth",
+    "use_after_free",
+    "ensure_resource_availability",
+    "object_level_authorization",
+)
+
+
+@dataclass(slots=True, frozen=True)
+class Budget:
+    """How much the suite generates; the defaults fit a CI run of a couple of minutes."""
+
+    seed: int = 20260302
+    #: Fuzzing-phase cases per operation (the examples and coverage phases come on top:
+    #: they enumerate their cases rather than sample them).
+    max_examples: int = 30
+    #: Stateful scenarios, and the most calls one scenario makes.
+    stateful_scenarios: int = 200
+    stateful_steps: int = 10
+
+
+def conformance_config(
+    authorization: str, budget: Budget | None = None, *, base_url: str | None = None
+) -> schemathesis.Config:
+    """A schemathesis configuration with every phase and check on, seeded and derandomized.
+
+    ``authorization`` is the full ``Authorization`` header value (``Basic <base64 key>``). It is
+    given to the contract's ``auth_header`` scheme, so schemathesis knows it as the operation's
+    credentials: ``ignored_auth`` can then take it away and check that the server refuses.
+    """
+    budget = budget or Budget()
+    generation = {
+        "max-examples": budget.max_examples,
+        "deterministic": True,
+        # No example database: a run depends on the seed alone, and writes no files.
+        "database": "none",
+    }
+    raw: dict[str, Any] = {
+        "seed": budget.seed,
+        # A mock answers in microseconds, but generating large bodies can still be slow on
+        # a busy CI machine; slowness is not what this suite measures.
+        "suppress-health-check": ["too_slow", "data_too_large", "filter_too_much"],
+        "generation": generation,
+        "auth": {"openapi": {SECURITY_SCHEME: {"api_key": authorization}}},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": True, "max-steps": budget.stateful_steps},
+        },
+        # Replaced by narrower versions that ADDITIONAL_CHECKS runs (see REPLACED_CHECKS).
+        "checks": {name: {"enabled": False} for name in REPLACED_CHECKS},
+    }
+    if base_url is not None:
+        raw["base-url"] = base_url
+    return schemathesis.Config.from_dict(raw)
+
+
+def schema_for_app(
+    app: Any, authorization: str, budget: Budget | None = None
+) -> BaseSchema:
+    """The contract as served by an in-process ASGI app at ``/openapi.json``, bound to it."""
+    config = conformance_config(authorization, budget)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+
+def schema_for_url(
+    base_url: str,
+    authorization: str,
+    budget: Budget | None = None,
+    *,
+    contract: Path = CONTRACT_PATH,
+) -> BaseSchema:
+    """The contract from ``contract``, aimed at a running server at ``base_url``."""
+    config = conformance_config(authorization, budget, base_url=base_url)
+    return schemathesis.openapi.from_path(contract, config=config)
+
+
+def enabled_checks(schema: BaseSchema) -> set[str]:
+    """Names of the built-in checks a run performs: those the configuration leaves on, and
+    those :data:`ADDITIONAL_CHECKS` performs in a narrower form."""
+    checks = schema.config.checks
+    builtin = {
+        name for name in checks_known_to_schemathesis() if getattr(checks, name).enabled
+    }
+    return builtin | set(REPLACED_CHECKS)
+
+
+def checks_known_to_schemathesis() -> set[str]:
+    """Every built-in check that schemathesis' configuration has a switch for."""
+    checks = schemathesis.config.ChecksConfig()
+    return {
+        name
+        for name in dir(checks)
+        if not name.startswith("_") and hasattr(getattr(checks, name), "enabled")
+    }
+
+
+# --- Where the contract says less than the API enforces ------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class ContractGap:
+    """A request the contract calls valid but the API rightly refuses with 400.
+
+    A gap is as narrow as the refusal: one operation, and the server's message for it. Most
+    gaps name one entry of the error's ``validation.errors`` (``item_id`` and its message);
+    a gap with ``item_id=None`` matches the message of any entry; a gap with
+    ``whole_error=True`` matches the top-level ``error`` of an answer that lists no entries.
+    A 400 is excused only when everything it complains about is a known gap.
+    """
+
+    operation_id: str
+    item_id: str | None
+    message: re.Pattern[str]
+    reason: str
+    whole_error: bool = False
+
+    def covers_item(self, operation_id: str, item: Mapping[str, Any]) -> bool:
+        return (
+            not self.whole_error
+            and operation_id == self.operation_id
+            and (self.item_id is None or item.get("itemId") == self.item_id)
+            and bool(self.message.search(str(item.get("message", ""))))
+        )
+
+    def covers_error(self, operation_id: str, error: str) -> bool:
+        return (
+            self.whole_error
+            and operation_id == self.operation_id
+            and bool(self.message.search(error))
+        )
+
+
+_DATE_TIME_GAP = (
+    "The contract's date-time values are plain strings (the published schema has no format), "
+    "but Codat parses them; a string that is no date is refused."
+)
+_QUERY_GAP = (
+    "`query` and `orderBy` are plain strings in the contract, but they are sentences of "
+    "Codat's query language: one that does not parse, or names an unknown property, is "
+    "refused with the documented Malformed-Query 400."
+)
+_MALFORMED_QUERY = re.compile(r"^Error parsing query - ")
+
+CONTRACT_GAPS: tuple[ContractGap, ...] = (
+    ContractGap(
+        "create-company",
+        "body.name",
+        re.compile(r"company name is required$"),
+        "The published requestBody is not marked required, so schemathesis may send no body; "
+        "Codat cannot create a company without a name.",
+    ),
+    ContractGap(
+        "create-connection",
+        "body.platformKey",
+        re.compile(r"platformKey is required$"),
+        "The published body makes platformKey optional (and the body itself optional); a "
+        "connection cannot be opened without naming the platform.",
+    ),
+    ContractGap("request-sync", "body.syncTo", re.compile(r"is not a valid date-time$"), _DATE_TIME_GAP),
+    ContractGap(
+        "request-sync-for-date-range",
+        "body.dateRange",
+        re.compile(r"dateRange is required$"),
+        "SyncRange requires dateRange, but the published requestBody is optional, so "
+        "schemathesis may send no body at all; a range sync needs its range.",
+    ),
+    ContractGap(
+        "request-sync-for-date-range",
+        "body.dateRange.start",
+        re.compile(r"is not a valid date-time$"),
+        _DATE_TIME_GAP,
+    ),
+    ContractGap(
+        "request-sync-for-date-range",
+        "body.dateRange.finish",
+        re.compile(r"is not a valid date-time$"),
+        _DATE_TIME_GAP,
+    ),
+    ContractGap(
+        "update-config-text-sync-flow",
+        None,
+        re.compile(r"is not a Sync Flow text key for "),
+        "LocalizationInfo is published as a map with any keys, but only the Sync Flow's own "
+        "field names can be set; an unknown field name is refused.",
+    ),
+    *(
+        ContractGap(operation, None, _MALFORMED_QUERY, _QUERY_GAP, whole_error=True)
+        for operation in ("list-companies", "list-connections", "list-integrations")
+    ),
+)
+
+
+def _is_contract_gap(case: Case, response: Response) -> bool:
+    """Whether ``response`` is a 400 that only complains about known contract gaps."""
+    if response.status_code != 400:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    operation_id = _operation_id(case)
+    validation = body.get("validation")
+    items = validation.get("errors") if isinstance(validation, dict) else None
+    if items:
+        return all(
+            isinstance(item, dict)
+            and any(gap.covers_item(operation_id, item) for gap in CONTRACT_GAPS)
+            for item in items
+        )
+    error = str(body.get("error", ""))
+    return any(gap.covers_error(operation_id, error) for gap in CONTRACT_GAPS)
+
+
+def positive_data_acceptance_outside_gaps(
+    ctx: CheckContext, response: Response, case: Case
+) -> bool | None:
+    """schemathesis' ``positive_data_acceptance``, except for the 400s of :data:`CONTRACT_GAPS`."""
+    if _is_contract_gap(case, response):
+        return None
+    return openapi_checks.positive_data_acceptance(ctx, response, case)
+
+
+@dataclass(slots=True, frozen=True)
+class OtherMissing:
+    """A 404 of ``operation_id`` that reports something other than the addressed company
+    missing: the company was found, the thing named in ``error`` was not."""
+
+    operation_id: str
+    error: re.Pattern[str]
+    reason: str
+
+    def covers(self, operation_id: str, error: str, company_id: str) -> bool:
+        found = self.error.match(error)
+        return (
+            found is not None
+            and operation_id == self.operation_id
+            # When the message names a company, it must be the one the request addressed.
+            and found.groupdict().get("company", company_id) == company_id
+        )
+
+
+_NO_SYNC_YET = re.compile(
+    r"^No (successful commerce sync was|commerce syncs were) found for company (?P<company>\S+)$"
+)
+_NO_SYNC_YET_REASON = "A company just created has no sync, and so no latest or successful one."
+
+OTHER_MISSING: tuple[OtherMissing, ...] = (
+    OtherMissing("get-latest-sync", _NO_SYNC_YET, _NO_SYNC_YET_REASON),
+    OtherMissing("get-last-successful-sync", _NO_SYNC_YET, _NO_SYNC_YET_REASON),
+    OtherMissing(
+        "create-connection",
+        re.compile(r"^No integration was found with key \S+$"),
+        "platformKey is any four lowercase letters in the contract; a key that names no "
+        "integration is not found, whichever company asks.",
+    ),
+)
+
+
+def ensure_resource_availability_for_the_company(
+    ctx: CheckContext, response: Response, case: Case
+) -> bool | None:
+    """schemathesis' ``ensure_resource_availability``, for 404s that concern the company.
+
+    The check reads any 404 under the path of a company just created as proof that the
+    company is missing. Some operations under that path answer 404 about something else (an
+    integration, a sync the new company has not had yet) while the company is there, and the
+    error says so (:data:`OTHER_MISSING`); those 404s are not what the check is about.
+    """
+    if response.status_code == 404:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        company = str((case.path_parameters or {}).get("companyId", ""))
+        operation_id = _operation_id(case)
+        if isinstance(error, str) and any(
+            other.covers(operation_id, error, company) for other in OTHER_MISSING
+        ):
+            return None
+    return openapi_checks.ensure_resource_availability(ctx, response, case)
+
+
+#: Built-in checks the suite runs in a narrower form; the config turns the originals off and
+#: :data:`ADDITIONAL_CHECKS` runs the replacements (which call the originals).
+REPLACED_CHECKS: dict[str, CheckFunction] = {
+    "positive_data_acceptance": positive_data_acceptance_outside_gaps,
+    "ensure_resource_availability": ensure_resource_availability_for_the_company,
+}
+
+#: Checks to pass as ``additional_checks`` wherever a response is validated.
+ADDITIONAL_CHECKS: list[CheckFunction] = list(REPLACED_CHECKS.values())
+
+
+# --- Stateful runs ---------------------------------------------------------------------------
+
+
+class FollowedLink(NamedTuple):
+    """One link a stateful run followed: from which operation, by which link, to what answer."""
+
+    source: str  # the source operation's label, e.g. "POST /companies"
+    link: str  # the link's name in that response's ``links``, e.g. "CreateConnection"
+    target: str  # the target's operationId
+    status: int
+
+
+# schemathesis identifies a transition as "<source> -> [<status>] <link> -> <target>".
+_TRANSITION_ID = re.compile(r"^(?P<source>.+?) -> \[(?P<status>[^\]]+)\] (?P<link>.+) -> (?P<target>.+)$")
+
+
+@dataclass(slots=True)
+class LinkTally:
+    """What a stateful run did: calls per operation, and links followed with their outcome."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    followed: Counter[FollowedLink] = field(default_factory=Counter)
+
+    def record(self, step: StepInput, output: StepOutput) -> None:
+        operation_id = _operation_id(output.case)
+        self.calls[operation_id] += 1
+        if step.transition is not None and step.is_applied:
+            match = _TRANSITION_ID.match(step.transition.id)
+            source, link = (match["source"], match["link"]) if match else ("?", step.transition.id)
+            status = output.response.status_code
+            self.followed[FollowedLink(source, link, operation_id, status)] += 1
+
+    def successes(self, target: str, *, source: str | None = None) -> int:
+        """How many followed links into operation ``target`` (from ``source``) answered 2xx."""
+        return sum(
+            count
+            for followed, count in self.followed.items()
+            if followed.target == target
+            and (source is None or followed.source == source)
+            and 200 <= followed.status < 300
+        )
+
+
+def _operation_id(case: Case) -> str:
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
+def conformance_state_machine(
+    schema: BaseSchema, tally: LinkTally, *, reset: Callable[[], None] | None = None
+) -> type[APIStateMachine]:
+    """``schema.as_state_machine()``, recording into ``tally`` and running ADDITIONAL_CHECKS.
+
+    ``reset``, when given, puts the server back to its initial state before each scenario.
+    Hypothesis replays scenarios (to confirm and shrink a failure) and expects a replay to
+    see the same responses; a server whose state carries over from earlier scenarios breaks
+    that, and a real failure then surfaces as a confusing ``FlakyStrategyDefinition``.
+    """
+    base = schema.as_state_machine()
+
+    class ConformanceStateMachine(base):  # type: ignore[valid-type, misc]
+        def setup(self) -> None:
+            if reset is not None:
+                reset()
+            super().setup()
+
+        def step(self, input: StepInput) -> StepOutput:
+            output = super().step(input)
+            tally.record(input, output)
+            return output
+
+        def validate_response(
+            self,
+            response: Response,
+            case: Case,
+            additional_checks: list[CheckFunction] | None = None,
+            **kwargs: Any,
+        ) -> None:
+            extra = [*ADDITIONAL_CHECKS, *(additional_checks or [])]
+            super().validate_response(response, case, additional_checks=extra, **kwargs)
+
+    return ConformanceStateMachine
+
+
+def stateful_settings(budget: Budget | None = None) -> hypothesis.settings:
+    """Hypothesis settings for a deterministic stateful run within the budget."""
+    budget = budget or Budget()
+    return hypothesis.settings(
+        max_examples=budget.stateful_scenarios,
+        stateful_step_count=budget.stateful_steps,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink],
+        suppress_health_check=[
+            hypothesis.HealthCheck.too_slow,
+            hypothesis.HealthCheck.data_too_large,
+            hypothesis.HealthCheck.filter_too_much,
+        ],
+    )

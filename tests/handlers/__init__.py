@@ -1,0 +1,1 @@
+"""HTTP tests of every operation, one module per module of ``mockserver/handlers``."""

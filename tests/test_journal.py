@@ -1,0 +1,490 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.types import Message, Receive, Scope, Send
+
+from mockserver.clock import Clock
+from mockserver.exchange import SCOPE_KEY, Exchange, exchange_of
+from mockserver.journal import Journal, JournalEntry, JournalMiddleware
+
+T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
+WALL = datetime(2026, 3, 2, 10, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+def _entry(seq: int, **fields: Any) -> JournalEntry:
+    defaults: dict[str, Any] = {
+        "mock_at": T0 + timedelta(seconds=seq),
+        "wall_at": WALL + timedelta(seconds=seq),
+        "method": "GET",
+        "path": "/companies",
+    }
+    defaults.update(fields)
+    return JournalEntry(seq=seq, **defaults)
+
+
+# --- JournalEntry ---------------------------------------------------------------------------
+
+
+def test_entry_json_uses_camel_case_and_both_clocks() -> None:
+    entry = _entry(
+        7,
+        mock_at=T0,
+        wall_at=WALL,
+        method="POST",
+        query="page=1",
+        operation_id="create-company",
+        client_id="c-1",
+        status=503,
+        fault_id="f1",
+        fault_action="status",
+        duration_ms=12.34567,
+        request_body='{"name":"Acme"}',
+        response_body="{}",
+        response_body_truncated=True,
+        violations=[{"itemId": "name", "message": "missing"}],
+        retry_after="2",
+    )
+    assert entry.to_json() == {
+        "seq": 7,
+        "mockTime": "2026-03-02T09:00:00Z",
+        "wallTime": "2026-03-02T10:30:15.123Z",
+        "method": "POST",
+        "path": "/companies",
+        "query": "page=1",
+        "operationId": "create-company",
+        "clientId": "c-1",
+        "status": 503,
+        "faultId": "f1",
+        "faultAction": "status",
+        "dropped": None,
+        "handlerStatus": None,
+        "durationMs": 12.346,
+        "requestBody": '{"name":"Acme"}',
+        "requestBodyTruncated": False,
+        "responseBody": "{}",
+        "responseBodyTruncated": True,
+        "violations": [{"itemId": "name", "message": "missing"}],
+        "retryAfter": "2",
+    }
+
+
+# --- Journal --------------------------------------------------------------------------------
+
+
+def test_journal_keeps_only_the_newest_entries() -> None:
+    journal = Journal(max_entries=3)
+    for seq in range(1, 6):
+        journal.record(_entry(seq))
+    assert len(journal) == 3
+    assert [entry.seq for entry in journal.entries()] == [3, 4, 5]
+    assert journal.dropped_count == 2
+
+
+def test_clear_forgets_entries_but_not_the_sequence() -> None:
+    journal = Journal(max_entries=2)
+    for _ in range(3):
+        journal.record(_entry(journal.next_seq()))
+    journal.clear()
+    assert len(journal) == 0
+    assert journal.entries() == []
+    assert journal.dropped_count == 0
+    assert journal.next_seq() == 4
+
+
+def test_next_seq_stays_ahead_of_entries_recorded_by_hand() -> None:
+    journal = Journal()
+    journal.record(_entry(41))
+    assert journal.next_seq() == 42
+
+
+def test_entries_come_back_in_arrival_order() -> None:
+    journal = Journal()
+    # A slow request (seq 1) ends after a quick one (seq 2) and is recorded second.
+    journal.record(_entry(2))
+    journal.record(_entry(1))
+    assert [entry.seq for entry in journal.entries()] == [1, 2]
+
+
+@pytest.mark.parametrize("kwargs", [{"max_entries": 0}, {"max_body_bytes": -1}])
+def test_journal_rejects_impossible_bounds(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        Journal(**kwargs)
+
+
+@pytest.fixture
+def filled() -> Journal:
+    journal = Journal()
+    journal.record(_entry(1, operation_id="list-companies", client_id="a", status=200))
+    journal.record(_entry(2, operation_id="create-company", client_id="a", status=503))
+    journal.record(_entry(3, operation_id="create-company", client_id="b", status=200))
+    journal.record(_entry(4, operation_id="list-companies", client_id="b", status=429))
+    return journal
+
+
+def _seqs(entries: list[JournalEntry]) -> list[int]:
+    return [entry.seq for entry in entries]
+
+
+def test_filter_by_operation(filled: Journal) -> None:
+    assert _seqs(filled.entries(operation_id="create-company")) == [2, 3]
+
+
+def test_filter_by_status(filled: Journal) -> None:
+    assert _seqs(filled.entries(status=200)) == [1, 3]
+
+
+def test_filter_by_client(filled: Journal) -> None:
+    assert _seqs(filled.entries(client_id="b")) == [3, 4]
+
+
+def test_since_compares_mock_time_inclusively(filled: Journal) -> None:
+    assert _seqs(filled.entries(since=T0 + timedelta(seconds=3))) == [3, 4]
+    # A naive instant is taken as UTC.
+    assert _seqs(filled.entries(since=datetime(2026, 3, 2, 9, 0, 2))) == [2, 3, 4]
+
+
+def test_filters_combine(filled: Journal) -> None:
+    found = filled.entries(operation_id="list-companies", status=429, client_id="b")
+    assert _seqs(found) == [4]
+    assert filled.entries(operation_id="list-companies", status=503) == []
+
+
+def test_concurrent_records_are_all_counted() -> None:
+    journal = Journal(max_entries=100_000)
+    per_thread, threads = 500, 8
+    start = threading.Barrier(threads)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(per_thread):
+            journal.record(_entry(journal.next_seq()))
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(journal) == per_thread * threads
+    assert _seqs(journal.entries()) == list(range(1, per_thread * threads + 1))
+
+
+@given(bound=st.integers(min_value=1, max_value=20), count=st.integers(min_value=0, max_value=60))
+def test_bound_and_dropped_count_add_up(bound: int, count: int) -> None:
+    journal = Journal(max_entries=bound)
+    for seq in range(1, count + 1):
+        journal.record(_entry(seq))
+    assert len(journal) == min(bound, count)
+    assert journal.dropped_count == max(0, count - bound)
+    assert _seqs(journal.entries()) == list(range(max(1, count - bound + 1), count + 1))
+
+
+# --- JournalMiddleware ----------------------------------------------------------------------
+
+
+@dataclass
+class Harness:
+    """A journal, a frozen mock clock and fixed real-time sources for the middleware."""
+
+    journal: Journal
+    clock: Clock
+
+    def wrap(self, app: Any, **kwargs: Any) -> JournalMiddleware:
+        ticks: Iterator[float] = iter([100.0, 100.25])
+        return JournalMiddleware(
+            app,
+            journal_of=lambda: self.journal,
+            clock_of=lambda: self.clock,
+            wall_clock=lambda: WALL,
+            timer=lambda: next(ticks),
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return Harness(Journal(max_body_bytes=64), Clock(frozen_at=T0))
+
+
+def _http_scope(path: str = "/companies", method: str = "POST", query: bytes = b"") -> Scope:
+    return {"type": "http", "method": method, "path": path, "query_string": query, "headers": []}
+
+
+def _drive(app: Any, scope: Scope, chunks: list[bytes]) -> list[Message]:
+    """Run ``app`` once on a request whose body arrives in ``chunks``; return what it sent."""
+    incoming: list[Message] = [
+        {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
+        for index, chunk in enumerate(chunks)
+    ]
+    incoming.append({"type": "http.disconnect"})
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
+
+
+def test_middleware_records_the_whole_exchange(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        body = await _read_body(receive)
+        exchange = exchange_of(scope)
+        exchange.operation_id = "create-company"
+        exchange.client_id = "c-1"
+        exchange.fault_id = "f1"
+        exchange.fault_action = "status"
+        exchange.violations.append({"itemId": "name", "message": "too long"})
+        headers = [(b"content-type", b"application/json"), (b"Retry-After", b"3")]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": b'{"echo":' + body + b"}"})
+
+    scope = _http_scope(query=b"page=2&pageSize=5")
+    _drive(harness.wrap(app), scope, [b'{"name":', b'"Acme"}'])
+
+    [entry] = harness.journal.entries()
+    assert entry.seq == 1
+    assert (entry.method, entry.path, entry.query) == ("POST", "/companies", "page=2&pageSize=5")
+    assert entry.mock_at == T0
+    assert entry.wall_at == WALL
+    assert entry.status == 429
+    assert entry.retry_after == "3"
+    assert entry.duration_ms == pytest.approx(250.0)
+    assert entry.request_body == '{"name":"Acme"}'
+    assert entry.response_body == '{"echo":{"name":"Acme"}}'
+    assert not entry.request_body_truncated
+    assert not entry.response_body_truncated
+    assert (entry.operation_id, entry.client_id) == ("create-company", "c-1")
+    assert (entry.fault_id, entry.fault_action, entry.dropped) == ("f1", "status", None)
+    assert entry.violations == [{"itemId": "name", "message": "too long"}]
+    assert isinstance(scope[SCOPE_KEY], Exchange)
+
+
+def test_messages_pass_through_unchanged_and_at_once(harness: Harness) -> None:
+    chunks = [b"alpha-", b"beta-", b"gamma"]
+    outer_sent: list[Message] = []
+    seen_by_app: list[Message] = []
+    app_sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            seen_by_app.append(message)
+            if not message.get("more_body"):
+                break
+        start: Message = {"type": "http.response.start", "status": 200, "headers": []}
+        app_sent.append(start)
+        await send(start)
+        for index, piece in enumerate(chunks):
+            message = {"type": "http.response.body", "body": piece, "more_body": index < 2}
+            app_sent.append(message)
+            await send(message)
+            # Streaming: each chunk is on the wire before the next one is produced.
+            assert outer_sent[-1] is message
+
+    middleware = harness.wrap(app)
+    incoming = [
+        {"type": "http.request", "body": b"one", "more_body": True},
+        {"type": "http.request", "body": b"two", "more_body": False},
+    ]
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        outer_sent.append(message)
+
+    expected_in = list(incoming)
+    asyncio.run(middleware(_http_scope(), receive, send))
+    assert len(seen_by_app) == len(expected_in)
+    assert all(a is b for a, b in zip(seen_by_app, expected_in, strict=True))
+    assert len(outer_sent) == len(app_sent)
+    assert all(a is b for a, b in zip(outer_sent, app_sent, strict=True))
+    [entry] = harness.journal.entries()
+    assert entry.request_body == "onetwo"
+    assert entry.response_body == "alpha-beta-gamma"
+
+
+def test_a_drop_without_response_is_recorded_with_no_status(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        exchange = exchange_of(scope)
+        exchange.fault_id = "drop-1"
+        exchange.fault_action = "drop:empty"
+        exchange.dropped = "empty"
+
+    sent = _drive(harness.wrap(app), _http_scope(), [b""])
+    assert sent == []
+    [entry] = harness.journal.entries()
+    assert entry.status is None
+    assert entry.dropped == "empty"
+    assert entry.fault_id == "drop-1"
+    assert entry.response_body == ""
+
+
+def test_an_exception_is_recorded_and_raised(harness: Harness) -> None:
+    class Boom(Exception):
+        pass
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        exchange_of(scope).dropped = "reset"
+        raise Boom
+
+    with pytest.raises(Boom):
+        _drive(harness.wrap(app), _http_scope(), [b""])
+    [entry] = harness.journal.entries()
+    assert (entry.status, entry.dropped) == (None, "reset")
+
+
+def test_a_truncated_response_keeps_its_status_and_the_drop(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"na', "more_body": True})
+        exchange_of(scope).dropped = "truncate"
+
+    _drive(harness.wrap(app), _http_scope(), [b""])
+    [entry] = harness.journal.entries()
+    assert (entry.status, entry.dropped, entry.response_body) == (200, "truncate", '{"na')
+
+
+def test_bodies_are_capped(harness: Harness) -> None:
+    harness.journal = Journal(max_body_bytes=5)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _read_body(receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"abc", "more_body": True})
+        await send({"type": "http.response.body", "body": b"defgh"})
+
+    sent = _drive(harness.wrap(app), _http_scope(), [b"hel", b"lo, world"])
+    assert sent[-1]["body"] == b"defgh"  # the client still gets everything
+    [entry] = harness.journal.entries()
+    assert (entry.request_body, entry.request_body_truncated) == ("hello", True)
+    assert (entry.response_body, entry.response_body_truncated) == ("abcde", True)
+
+
+def test_a_cut_through_a_character_leaves_the_partial_character_out(harness: Harness) -> None:
+    harness.journal = Journal(max_body_bytes=2)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _read_body(receive)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"\xff\xfe"})
+
+    _drive(harness.wrap(app), _http_scope(), ["aé".encode()])
+    [entry] = harness.journal.entries()
+    assert (entry.request_body, entry.request_body_truncated) == ("a", True)
+    # Bytes that are not UTF-8 at all are shown with replacement characters.
+    assert (entry.response_body, entry.response_body_truncated) == ("\ufffd\ufffd", False)
+
+
+@given(
+    text=st.text(max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=5),
+    limit=st.integers(min_value=0, max_value=60),
+)
+def test_captured_body_is_a_bounded_prefix(text: str, cuts: list[int], limit: int) -> None:
+    data = text.encode()
+    points = sorted({min(cut, len(data)) for cut in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    harness = Harness(Journal(max_body_bytes=limit), Clock(frozen_at=T0))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert await _read_body(receive) == data
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    _drive(harness.wrap(app), _http_scope(), chunks)
+    [entry] = harness.journal.entries()
+    captured = entry.request_body.encode()
+    assert data.startswith(captured)
+    assert len(captured) <= limit
+    assert entry.request_body_truncated == (len(data) > limit)
+    if not entry.request_body_truncated:
+        assert entry.request_body == text
+
+
+def test_control_routes_are_not_recorded(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    sent = _drive(harness.wrap(app), _http_scope("/_mock/requests", "GET"), [b""])
+    assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+    assert len(harness.journal) == 0
+    _drive(harness.wrap(app), _http_scope("/companies", "GET"), [b""])
+    assert len(harness.journal) == 1
+
+
+def test_skip_prefixes_are_configurable(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = harness.wrap(app, skip_prefixes=("/_mock", "/openapi."))
+    _drive(middleware, _http_scope("/openapi.yaml", "GET"), [b""])
+    assert len(harness.journal) == 0
+
+
+def test_non_http_scopes_pass_straight_through(harness: Harness) -> None:
+    called: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        called.append(scope["type"])
+        assert SCOPE_KEY not in scope
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        pass
+
+    asyncio.run(harness.wrap(app)({"type": "lifespan"}, receive, send))
+    assert called == ["lifespan"]
+    assert len(harness.journal) == 0
+
+
+def test_the_journal_current_at_arrival_records_the_exchange(harness: Harness) -> None:
+    first = harness.journal
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        harness.journal = Journal()  # a reset while the request is in flight
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    _drive(harness.wrap(app), _http_scope(), [b""])
+    assert len(first) == 1
+    assert len(harness.journal) == 0
+
+
+def test_the_handlers_status_is_kept_when_the_exchange_carries_it(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        exchange = exchange_of(scope)
+        exchange.handler_status = 200
+        exchange.fault_id = "after-503"
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    scope = _http_scope()
+    _drive(harness.wrap(app), scope, [b""])
+    [entry] = harness.journal.entries()
+    assert (entry.status, entry.handler_status) == (503, 200)
