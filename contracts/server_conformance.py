@@ -6,9 +6,11 @@ The suite is built from three pieces, usable against the in-process mock or any 
   :class:`schemathesis.Config` that authenticates through the contract's own security scheme,
   enables every phase (examples, coverage, fuzzing, stateful) and every check, and fixes the
   seed so a run can be replayed.
-* :data:`ADDITIONAL_CHECKS` replaces schemathesis' ``positive_data_acceptance`` with a version
-  that knows the few places where the contract says less than the API enforces
-  (:data:`CONTRACT_GAPS`); everywhere else it is the built-in check, unchanged.
+* :data:`ADDITIONAL_CHECKS` runs two built-in checks in a narrower form (:data:`REPLACED_CHECKS`):
+  ``positive_data_acceptance`` knows the rules Codat applies that the contract cannot state
+  (:data:`CONTRACT_GAPS`), and ``ensure_resource_availability`` knows the 404s that are about
+  something other than the resource just created (:data:`OTHER_MISSING`). Everywhere else
+  they are the built-in checks, unchanged.
 * :func:`conformance_state_machine` wraps ``schema.as_state_machine()`` so a stateful run
   records which OpenAPI links it followed, and with what result (:class:`LinkTally`): a
   stateful test that never chains proves nothing, so callers assert on the tally.
@@ -64,13 +66,68 @@ class Budget:
     #: Fuzzing-phase cases per operation (the examples and coverage phases come on top:
     #: they enumerate their cases rather than sample them).
     max_examples: int = 30
-    #: Stateful scenarios, and the most calls one scenario makes.
-    stateful_scenarios: int = 200
-    stateful_steps: int = 10
+    #: Stateful scenarios, and the most calls one scenario makes. Few, long scenarios chain
+    #: deeper than many short ones: create-company alone has 13 outgoing links, and a
+    #: scenario has to get past them to reach the links of the connection or sync it made.
+    stateful_scenarios: int = 80
+    stateful_steps: int = 50
+
+
+@dataclass(slots=True, frozen=True)
+class Vocabulary:
+    """Real values from the server under test that random data would almost never hit.
+
+    The contract lets a platform key be any four lowercase letters and a date-time any string,
+    so purely random requests almost always meet "not found" or "not a date". Half of the
+    generated values for these fields are drawn from here instead, which lets requests (and
+    stateful chains) get past the first refusal; the other half stay random, so the refusals
+    are tested too.
+    """
+
+    #: Keys of commerce and of accounting integrations (platformKey takes either).
+    commerce_keys: tuple[str, ...] = ()
+    accounting_keys: tuple[str, ...] = ()
+    #: The caller's own clientId (get-visible-accounts answers 404 for any other).
+    client_ids: tuple[str, ...] = ()
+    date_times: tuple[str, ...] = (
+        "2024-01-01T00:00:00Z",
+        "2024-02-29T23:59:59Z",
+        "2024-03-01T09:15:00Z",
+        "2025-06-30T12:00:00Z",
+    )
+
+    def bindings(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``dictionaries`` and ``parameters`` sections of a schemathesis configuration."""
+        fields = {
+            "platform-keys": (
+                self.commerce_keys + self.accounting_keys,
+                ("path.platformKey", "body.platformKey"),
+            ),
+            "commerce-keys": (self.commerce_keys, ("path.commerceKey",)),
+            "accounting-keys": (self.accounting_keys, ("path.accountingKey",)),
+            "client-ids": (self.client_ids, ("path.clientId",)),
+            "date-times": (
+                self.date_times,
+                ("body.syncTo", "body.dateRange.start", "body.dateRange.finish"),
+            ),
+        }
+        dictionaries: dict[str, Any] = {}
+        parameters: dict[str, Any] = {}
+        for name, (values, targets) in fields.items():
+            if not values:
+                continue
+            dictionaries[name] = {"values": list(values)}
+            for target in targets:
+                parameters[target] = {"dictionary": name, "probability": 0.5}
+        return dictionaries, parameters
 
 
 def conformance_config(
-    authorization: str, budget: Budget | None = None, *, base_url: str | None = None
+    authorization: str,
+    budget: Budget | None = None,
+    vocabulary: Vocabulary | None = None,
+    *,
+    base_url: str | None = None,
 ) -> schemathesis.Config:
     """A schemathesis configuration with every phase and check on, seeded and derandomized.
 
@@ -79,6 +136,7 @@ def conformance_config(
     credentials: ``ignored_auth`` can then take it away and check that the server refuses.
     """
     budget = budget or Budget()
+    dictionaries, parameters = (vocabulary or Vocabulary()).bindings()
     generation = {
         "max-examples": budget.max_examples,
         "deterministic": True,
@@ -92,11 +150,24 @@ def conformance_config(
         "suppress-health-check": ["too_slow", "data_too_large", "filter_too_much"],
         "generation": generation,
         "auth": {"openapi": {SECURITY_SCHEME: {"api_key": authorization}}},
+        "dictionaries": dictionaries,
+        "parameters": parameters,
         "phases": {
             "examples": {"enabled": True},
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
-            "stateful": {"enabled": True, "max-steps": budget.stateful_steps},
+            "stateful": {
+                "enabled": True,
+                "max-steps": budget.stateful_steps,
+                # The other phases already send every operation invalid data, case by case.
+                # Here each step must succeed for the next to have ids to follow, so the
+                # scenarios stay valid and the budget goes into chains that reach deep.
+                "generation": {"mode": "positive"},
+                # Only the contract's own links. schemathesis can also guess links from
+                # names and shapes; here that adds some hundred guessed rules, which drown the
+                # real chains (company -> connection -> update) in a budget this size.
+                "inference": {"algorithms": []},
+            },
         },
         # Replaced by narrower versions that ADDITIONAL_CHECKS runs (see REPLACED_CHECKS).
         "checks": {name: {"enabled": False} for name in REPLACED_CHECKS},
@@ -107,10 +178,13 @@ def conformance_config(
 
 
 def schema_for_app(
-    app: Any, authorization: str, budget: Budget | None = None
+    app: Any,
+    authorization: str,
+    budget: Budget | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> BaseSchema:
     """The contract as served by an in-process ASGI app at ``/openapi.json``, bound to it."""
-    config = conformance_config(authorization, budget)
+    config = conformance_config(authorization, budget, vocabulary)
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
 
@@ -118,11 +192,12 @@ def schema_for_url(
     base_url: str,
     authorization: str,
     budget: Budget | None = None,
+    vocabulary: Vocabulary | None = None,
     *,
     contract: Path = CONTRACT_PATH,
 ) -> BaseSchema:
     """The contract from ``contract``, aimed at a running server at ``base_url``."""
-    config = conformance_config(authorization, budget, base_url=base_url)
+    config = conformance_config(authorization, budget, vocabulary, base_url=base_url)
     return schemathesis.openapi.from_path(contract, config=config)
 
 
@@ -130,9 +205,7 @@ def enabled_checks(schema: BaseSchema) -> set[str]:
     """Names of the built-in checks a run performs: those the configuration leaves on, and
     those :data:`ADDITIONAL_CHECKS` performs in a narrower form."""
     checks = schema.config.checks
-    builtin = {
-        name for name in checks_known_to_schemathesis() if getattr(checks, name).enabled
-    }
+    builtin = {name for name in checks_known_to_schemathesis() if getattr(checks, name).enabled}
     return builtin | set(REPLACED_CHECKS)
 
 
@@ -153,11 +226,13 @@ def checks_known_to_schemathesis() -> set[str]:
 class ContractGap:
     """A request the contract calls valid but the API rightly refuses with 400.
 
-    A gap is as narrow as the refusal: one operation, and the server's message for it. Most
-    gaps name one entry of the error's ``validation.errors`` (``item_id`` and its message);
-    a gap with ``item_id=None`` matches the message of any entry; a gap with
-    ``whole_error=True`` matches the top-level ``error`` of an answer that lists no entries.
-    A 400 is excused only when everything it complains about is a known gap.
+    The published contract cannot state every rule Codat applies: which platform keys exist,
+    that a date-time must parse, that a range must not overlap an earlier sync, which status
+    changes a connection allows. A gap names one such rule, as narrowly as the refusal: one
+    operation and the server's message for it. Most gaps match one entry of the error's
+    ``validation.errors`` (``item_id`` and its message; ``item_id=None`` for any entry); a gap
+    with ``whole_error=True`` matches the top-level ``error`` of an answer that lists no
+    entries. A 400 is excused only when everything it complains about is a known gap.
     """
 
     operation_id: str
@@ -182,77 +257,132 @@ class ContractGap:
         )
 
 
-_DATE_TIME_GAP = (
-    "The contract's date-time values are plain strings (the published schema has no format), "
-    "but Codat parses them; a string that is no date is refused."
-)
-_QUERY_GAP = (
-    "`query` and `orderBy` are plain strings in the contract, but they are sentences of "
-    "Codat's query language: one that does not parse, or names an unknown property, is "
-    "refused with the documented Malformed-Query 400."
-)
-_MALFORMED_QUERY = re.compile(r"^Error parsing query - ")
+def _gaps(
+    operations: tuple[str, ...],
+    item_id: str | None,
+    message: str,
+    reason: str,
+    *,
+    whole_error: bool = False,
+) -> tuple[ContractGap, ...]:
+    pattern = re.compile(message)
+    return tuple(
+        ContractGap(operation, item_id, pattern, reason, whole_error) for operation in operations
+    )
+
+
+_SYNCS = ("request-sync", "request-sync-for-date-range")
+_LISTS = ("list-companies", "list-connections", "list-integrations")
 
 CONTRACT_GAPS: tuple[ContractGap, ...] = (
-    ContractGap(
-        "create-company",
+    *_gaps(
+        ("create-company",),
         "body.name",
-        re.compile(r"company name is required$"),
+        r"company name is required$",
         "The published requestBody is not marked required, so schemathesis may send no body; "
         "Codat cannot create a company without a name.",
     ),
-    ContractGap(
-        "create-connection",
+    *_gaps(
+        ("create-company",),
+        "name",
+        r"^Must not be empty\.$",
+        "The published name pattern admits a name of only spaces; Codat wants at least one "
+        "visible character.",
+    ),
+    *_gaps(
+        ("create-connection",),
         "body.platformKey",
-        re.compile(r"platformKey is required$"),
+        r"platformKey is required$",
         "The published body makes platformKey optional (and the body itself optional); a "
         "connection cannot be opened without naming the platform.",
     ),
-    ContractGap("request-sync", "body.syncTo", re.compile(r"is not a valid date-time$"), _DATE_TIME_GAP),
-    ContractGap(
-        "request-sync-for-date-range",
-        "body.dateRange",
-        re.compile(r"dateRange is required$"),
-        "SyncRange requires dateRange, but the published requestBody is optional, so "
-        "schemathesis may send no body at all; a range sync needs its range.",
-    ),
-    ContractGap(
-        "request-sync-for-date-range",
-        "body.dateRange.start",
-        re.compile(r"is not a valid date-time$"),
-        _DATE_TIME_GAP,
-    ),
-    ContractGap(
-        "request-sync-for-date-range",
-        "body.dateRange.finish",
-        re.compile(r"is not a valid date-time$"),
-        _DATE_TIME_GAP,
-    ),
-    ContractGap(
-        "update-config-text-sync-flow",
+    *_gaps(
+        ("get-sync-flow-url",),
         None,
-        re.compile(r"is not a Sync Flow text key for "),
+        r"^\S+ is not an? (commerce|accounting) integration\.$",
+        "commerceKey and accountingKey are any strings in the contract; each must name an "
+        "integration of its kind (commerce, accounting).",
+    ),
+    *_gaps(
+        ("get-sync-flow-url",),
+        "merchantIdentifier",
+        r"^Cannot name a company\.$",
+        "merchantIdentifier is any string in the contract; one that is not a company id must "
+        "be usable as a company name (at least one visible allowed character).",
+    ),
+    *_gaps(
+        ("get-sync-flow-url",),
+        None,
+        r"^Integration \S+ is not enabled\.$",
+        "Whether an integration is enabled is account state, not request shape (the seed data "
+        "can disable one).",
+    ),
+    *_gaps(
+        ("create-connection",),
+        "platformKey",
+        r"^The integration is disabled\.$",
+        "Whether an integration is enabled is account state, not request shape (the seed data "
+        "can disable one).",
+    ),
+    *_gaps(
+        ("update-connection",),
+        "status",
+        r"^Only Linked -> Unlinked is allowed\.$",
+        "Every status is valid in the contract, but the only change a client may make is to "
+        "unlink a linked connection.",
+    ),
+    *_gaps(
+        ("update-config-text-sync-flow",),
+        None,
+        r"is not a Sync Flow text key for ",
         "LocalizationInfo is published as a map with any keys, but only the Sync Flow's own "
         "field names can be set; an unknown field name is refused.",
     ),
-    *(
-        ContractGap(operation, None, _MALFORMED_QUERY, _QUERY_GAP, whole_error=True)
-        for operation in ("list-companies", "list-connections", "list-integrations")
+    *_gaps(
+        ("request-sync",),
+        "body.syncTo",
+        r"is not a valid date-time$",
+        "The contract's date-time values are plain strings (the published schema has no "
+        "format), but Codat parses them; a string that is no date is refused.",
+    ),
+    *_gaps(
+        ("request-sync-for-date-range",),
+        None,
+        r"( is not a valid date-time|^a dateRange is required)$",
+        "start and finish are plain strings in the contract (and the requestBody is optional, "
+        "so it may be missing); Codat parses them as date-times.",
+    ),
+    *_gaps(
+        _SYNCS,
+        "finish",
+        r"^Must be later than start\.$",
+        "Nothing in the contract orders a sync range's ends; a range must end after it starts "
+        "(for request-sync: after the end of the last successful sync).",
+    ),
+    *_gaps(
+        _SYNCS,
+        None,
+        r"^Date overlaps with a previous sync date range\.$",
+        "A sync range must not overlap the range of an earlier sync that succeeded or still "
+        "runs: a rule about the company's history that no request schema can state.",
+        whole_error=True,
+    ),
+    *_gaps(
+        _LISTS,
+        None,
+        r"^Error parsing query - ",
+        "`query` and `orderBy` are plain strings in the contract, but they are sentences of "
+        "Codat's query language: one that does not parse, or names an unknown property, is "
+        "refused with the documented Malformed-Query 400.",
+        whole_error=True,
     ),
 )
 
 
-def _is_contract_gap(case: Case, response: Response) -> bool:
-    """Whether ``response`` is a 400 that only complains about known contract gaps."""
-    if response.status_code != 400:
+def is_contract_gap(operation_id: str, status: int, body: Any) -> bool:
+    """Whether an answer is a 400 that only complains about known :data:`CONTRACT_GAPS`."""
+    if status != 400 or not isinstance(body, dict):
         return False
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    if not isinstance(body, dict):
-        return False
-    operation_id = _operation_id(case)
     validation = body.get("validation")
     items = validation.get("errors") if isinstance(validation, dict) else None
     if items:
@@ -261,15 +391,17 @@ def _is_contract_gap(case: Case, response: Response) -> bool:
             and any(gap.covers_item(operation_id, item) for gap in CONTRACT_GAPS)
             for item in items
         )
-    error = str(body.get("error", ""))
-    return any(gap.covers_error(operation_id, error) for gap in CONTRACT_GAPS)
+    error = body.get("error")
+    return isinstance(error, str) and any(
+        gap.covers_error(operation_id, error) for gap in CONTRACT_GAPS
+    )
 
 
 def positive_data_acceptance_outside_gaps(
-    ctx: CheckContext, response: Response, case: Case
+    ctx: CheckContext, response: Response, case: Case[Any]
 ) -> bool | None:
     """schemathesis' ``positive_data_acceptance``, except for the 400s of :data:`CONTRACT_GAPS`."""
-    if _is_contract_gap(case, response):
+    if is_contract_gap(_operation_id(case), response.status_code, _json_or_none(response)):
         return None
     return openapi_checks.positive_data_acceptance(ctx, response, case)
 
@@ -310,8 +442,18 @@ OTHER_MISSING: tuple[OtherMissing, ...] = (
 )
 
 
+def is_other_missing(operation_id: str, company_id: str, status: int, body: Any) -> bool:
+    """Whether an answer is a 404 about something other than company ``company_id``."""
+    if status != 404 or not isinstance(body, dict):
+        return False
+    error = body.get("error")
+    return isinstance(error, str) and any(
+        other.covers(operation_id, error, company_id) for other in OTHER_MISSING
+    )
+
+
 def ensure_resource_availability_for_the_company(
-    ctx: CheckContext, response: Response, case: Case
+    ctx: CheckContext, response: Response, case: Case[Any]
 ) -> bool | None:
     """schemathesis' ``ensure_resource_availability``, for 404s that concern the company.
 
@@ -320,19 +462,18 @@ def ensure_resource_availability_for_the_company(
     integration, a sync the new company has not had yet) while the company is there, and the
     error says so (:data:`OTHER_MISSING`); those 404s are not what the check is about.
     """
-    if response.status_code == 404:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        company = str((case.path_parameters or {}).get("companyId", ""))
-        operation_id = _operation_id(case)
-        if isinstance(error, str) and any(
-            other.covers(operation_id, error, company) for other in OTHER_MISSING
-        ):
-            return None
+    company = str((case.path_parameters or {}).get("companyId", ""))
+    body = _json_or_none(response)
+    if is_other_missing(_operation_id(case), company, response.status_code, body):
+        return None
     return openapi_checks.ensure_resource_availability(ctx, response, case)
+
+
+def _json_or_none(response: Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 #: Built-in checks the suite runs in a narrower form; the config turns the originals off and
@@ -359,7 +500,9 @@ class FollowedLink(NamedTuple):
 
 
 # schemathesis identifies a transition as "<source> -> [<status>] <link> -> <target>".
-_TRANSITION_ID = re.compile(r"^(?P<source>.+?) -> \[(?P<status>[^\]]+)\] (?P<link>.+) -> (?P<target>.+)$")
+_TRANSITION_ID = re.compile(
+    r"^(?P<source>.+?) -> \[(?P<status>[^\]]+)\] (?P<link>.+) -> (?P<target>.+)$"
+)
 
 
 @dataclass(slots=True)
@@ -389,7 +532,7 @@ class LinkTally:
         )
 
 
-def _operation_id(case: Case) -> str:
+def _operation_id(case: Case[Any]) -> str:
     return str(case.operation.definition.raw.get("operationId", case.operation.label))
 
 
@@ -412,14 +555,14 @@ def conformance_state_machine(
             super().setup()
 
         def step(self, input: StepInput) -> StepOutput:
-            output = super().step(input)
+            output: StepOutput = super().step(input)
             tally.record(input, output)
             return output
 
         def validate_response(
             self,
             response: Response,
-            case: Case,
+            case: Case[Any],
             additional_checks: list[CheckFunction] | None = None,
             **kwargs: Any,
         ) -> None:

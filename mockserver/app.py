@@ -46,9 +46,7 @@ class MockState:
         self.clock = clock or Clock()
         self.started_at: datetime = self.clock.now()
         self.world = self._new_world()
-        self.faults = FaultBook(seed=settings.seed)
-        for rule in settings.fault_rules:
-            self.faults.add(rule)
+        self.faults = self._new_fault_book()
         self.rate_limiter = RateLimiter(settings.rate_limit, self.clock)
         self.journal = Journal()
 
@@ -64,15 +62,18 @@ class MockState:
         )
 
     def reset(self) -> None:
-        """Put every client's state back to the fixtures and clear the fault rules, the
-        journal and the rate-limit counters (the clock keeps its time; the rules given at
-        startup come back)."""
+        """Put every client's state back to the fixtures; the fault rules and rate limits back
+        to the startup settings; the journal empty. The clock keeps its time."""
         self.world = self._new_world()
-        self.faults.clear()
-        for rule in self.settings.fault_rules:
-            self.faults.add(rule)
-        self.rate_limiter.reset()
+        self.faults = self._new_fault_book()
+        self.rate_limiter.configure(self.settings.rate_limit, reset=True)
         self.journal.clear()
+
+    def _new_fault_book(self) -> FaultBook:
+        """The startup rules (``--fault``, ``--faults``), with their ids from rule-1 on."""
+        book = FaultBook(seed=self.settings.seed, operations=frozenset(self.spec.operations))
+        book.add_all(list(self.settings.fault_rules))
+        return book
 
     def correlation_id(self) -> str:
         """A fresh 32-hex-digit correlation id for an error body."""
@@ -103,7 +104,10 @@ def create_app(
         # faults come before rate limits, which come before the Codat surface.
         middleware=[
             Middleware(
-                JournalMiddleware, journal_of=lambda: state.journal, clock_of=lambda: state.clock
+                JournalMiddleware,
+                journal_of=lambda: state.journal,
+                clock_of=lambda: state.clock,
+                skip_prefixes=("/_mock", "/openapi."),
             ),
             Middleware(
                 FaultMiddleware,

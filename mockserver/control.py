@@ -70,11 +70,14 @@ def control_routes(state: MockState) -> list[Route]:
             seconds = body["advance"]
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
                 raise _invalid("advance", "advance takes a number of seconds, zero or more")
-            state.clock.advance(float(seconds))
+            try:
+                state.clock.advance(float(seconds))
+            except (OverflowError, ValueError):
+                raise _invalid("advance", "that is past the end of the calendar") from None
         elif "set" in body:
             try:
                 state.clock.set(parse_datetime(str(body["set"])))
-            except ValueError:
+            except (OverflowError, ValueError):
                 raise _invalid("set", "set takes an ISO 8601 date-time") from None
         elif body.get("realTime") is True:
             state.clock.resume_real_time()
@@ -94,7 +97,7 @@ def control_routes(state: MockState) -> list[Route]:
             rules = [rule_from(item) for item in items]
         except FaultRuleError as exc:
             raise _invalid("rule", str(exc)) from None
-        added = [state.faults.add(rule).to_json() for rule in rules]
+        added = [active.to_json() for active in state.faults.add_all(rules)]
         return json_response({"rules": added} if isinstance(body, list) else added[0])
 
     async def clear_faults(_: Request) -> Response:
@@ -151,6 +154,9 @@ def control_routes(state: MockState) -> list[Route]:
                 result = state.world.tenant(client_id).force_sync_outcome(sync_id, code, message)
             except NotFound:
                 continue
+            except BadRequest as err:
+                # The store names its own field; here it is the request's syncStatusCode.
+                raise err.relocate(lambda _: "syncStatusCode") from None
             return json_response(result)
         raise NotFound(f"No sync was found with ID {sync_id}")
 
@@ -217,7 +223,7 @@ def _journal_filters(request: Request) -> dict[str, Any]:
     if "operationId" in params:
         filters["operation_id"] = params["operationId"]
     if "status" in params:
-        if not params["status"].isdigit():
+        if not (params["status"].isascii() and params["status"].isdigit()):
             raise _invalid("status", "status takes an HTTP status code")
         filters["status"] = int(params["status"])
     if "since" in params:

@@ -8,6 +8,7 @@ same shape: ``statusCode``, ``service``, ``error``, ``correlationId``, ``validat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -52,13 +53,10 @@ class ApiError(Exception):
         self.error_service = service or self.service
         super().__init__(self.message)
 
-    def within(self, prefix: str) -> ApiError:
-        """This error with each validation item placed under ``prefix``: the store names a
-        field, the HTTP layer knows it came in, say, the request body."""
-        self.validation = [
-            replace(item, item_id=f"{prefix}.{item.item_id}" if item.item_id else prefix)
-            for item in self.validation
-        ]
+    def relocate(self, place: Callable[[str | None], str | None]) -> ApiError:
+        """This error with each validation item's ``itemId`` mapped through ``place``: the
+        store names a field, the HTTP layer knows where in the request it came from."""
+        self.validation = [replace(item, item_id=place(item.item_id)) for item in self.validation]
         return self
 
 

@@ -90,8 +90,9 @@ class FixtureError(ValueError):
 
 
 def default_directory() -> Path:
-    """The repository's own ``fixtures/`` folder."""
-    return Path(__file__).resolve().parent.parent / "fixtures"
+    """The project's own ``fixtures/`` folder (through ``mockserver/data``, which links to it
+    in a checkout and holds a copy in an installed wheel)."""
+    return Path(__file__).parent / "data" / "fixtures"
 
 
 # --- Reading files ---

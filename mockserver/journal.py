@@ -274,19 +274,13 @@ class JournalMiddleware:
                 request_body.add(bytes(message.get("body", b"")))
             return message
 
-        async def journal_send(message: Message) -> None:
-            nonlocal status, retry_after
-            kind = message.get("type")
-            if kind == "http.response.start":
-                status = int(message["status"])
-                retry_after = _header(message.get("headers"), b"retry-after")
-            elif kind == "http.response.body":
-                response_body.add(bytes(message.get("body", b"")))
-            await send(message)
+        recorded = False
 
-        try:
-            await self.app(scope, journal_receive, journal_send)
-        finally:
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             journal.record(
                 JournalEntry(
                     seq=seq,
@@ -311,3 +305,22 @@ class JournalMiddleware:
                     retry_after=retry_after,
                 )
             )
+
+        async def journal_send(message: Message) -> None:
+            nonlocal status, retry_after
+            kind = message.get("type")
+            if kind == "http.response.start":
+                status = int(message["status"])
+                retry_after = _header(message.get("headers"), b"retry-after")
+            elif kind == "http.response.body":
+                response_body.add(bytes(message.get("body", b"")))
+                if not message.get("more_body", False):
+                    # Record before the last byte leaves: a client that reads the journal
+                    # right after its call returns must find the call there.
+                    record()
+            await send(message)
+
+        try:
+            await self.app(scope, journal_receive, journal_send)
+        finally:
+            record()  # a dropped connection or an error still leaves its trace

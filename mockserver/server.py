@@ -12,11 +12,12 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from mockserver.app import MockState, create_app
+from mockserver.report import build_report
 from mockserver.settings import DEFAULT_HOST, Settings
 
 if TYPE_CHECKING:
@@ -58,6 +59,15 @@ class MockServer:
     def url(self) -> str:
         """The base URL to point a client at."""
         return f"http://{self.settings.host}:{self.port}"
+
+    def requests(self, operation_id: str | None = None) -> list[dict[str, Any]]:
+        """The journal's entries (as the control API shows them), oldest first."""
+        entries = self.state.journal.entries(operation_id=operation_id)
+        return [entry.to_json() for entry in entries]
+
+    def report(self, window_seconds: float = 60.0) -> dict[str, Any]:
+        """The chaos verdict over the journal (see :func:`mockserver.report.build_report`)."""
+        return build_report(self.state.journal.entries(), window_seconds=window_seconds)
 
     def start(self) -> MockServer:
         # Bind before starting uvicorn so the port is known (and taken) up front.

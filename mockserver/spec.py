@@ -23,7 +23,9 @@ import yaml
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+# mockserver/data/ links to the project's openapi.yaml and fixtures/ in a checkout, and holds
+# copies of them in an installed wheel, so the package finds its contract either way.
+DEFAULT_SPEC_PATH = Path(__file__).parent / "data" / "openapi.yaml"
 
 
 class SpecError(RuntimeError):

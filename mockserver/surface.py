@@ -19,7 +19,7 @@ from mockserver.exchange import exchange_of
 from mockserver.handlers import Call, Registry
 from mockserver.jsonio import json_response
 from mockserver.routing import Match, Router
-from mockserver.validation import check_response, validate_request
+from mockserver.validation import check_response, locate, validate_request
 
 if TYPE_CHECKING:
     from mockserver.app import MockState
@@ -86,7 +86,10 @@ class CodatSurface:
                 has_body=valid.has_body,
                 url_path=path,
             )
-            result: Any = self.registry.get(match.operation.operation_id)(call)
+            try:
+                result: Any = self.registry.get(match.operation.operation_id)(call)
+            except ApiError as err:
+                raise locate(err, match.operation) from None
             status = 200
             if self.state.settings.strict:
                 check_response(match.operation, status, result)

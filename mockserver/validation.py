@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from mockserver.errors import (
+    ApiError,
     BadRequest,
     ContractViolation,
     UnsupportedMediaType,
@@ -183,3 +184,24 @@ def check_response(operation: Operation, status: int, body: Any) -> None:
                 ValidationItem(p.location or None, p.message, "contract") for p in problems
             ],
         )
+
+
+_PLACES = ("path.", "query.", "body.", "header.")
+
+
+def locate(err: ApiError, operation: Operation) -> ApiError:
+    """Place the items of an error raised behind the handler (the store names bare fields)
+    in the request: ``path.``/``query.`` for the operation's parameters, ``body.`` otherwise."""
+    path_names = {p.name for p in operation.parameters_in("path")}
+
+    def place(item_id: str | None) -> str | None:
+        if not item_id or item_id.startswith(_PLACES):
+            return item_id
+        head = item_id.split(".", 1)[0].split("[", 1)[0]
+        if head in path_names:
+            return f"path.{item_id}"
+        if head in operation.query_names:
+            return f"query.{item_id}"
+        return f"body.{item_id}"
+
+    return err.relocate(place)

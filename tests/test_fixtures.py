@@ -80,7 +80,8 @@ def new_integration(key: str, source_type: str = "Commerce") -> dict[str, Any]:
 
 
 def test_default_directory_is_the_repository_fixtures_folder() -> None:
-    assert default_directory() == REPO / "fixtures"
+    # In a checkout, mockserver/data/fixtures links to the project's fixtures/ folder.
+    assert default_directory().resolve() == (REPO / "fixtures").resolve()
     assert {p.stem for p in default_directory().iterdir()} == set(FIXTURE_NAMES)
 
 
@@ -580,9 +581,9 @@ def test_validate_problems_on_integrations_name_the_entry() -> None:
 
 
 def _display_of(name: str) -> str:
-    path = default_directory() / name
+    path = (default_directory() / name).resolve()
     try:
-        return str(path.relative_to(Path.cwd()))
+        return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

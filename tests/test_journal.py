@@ -488,3 +488,27 @@ def test_the_handlers_status_is_kept_when_the_exchange_carries_it(harness: Harne
     _drive(harness.wrap(app), scope, [b""])
     [entry] = harness.journal.entries()
     assert (entry.status, entry.handler_status) == (503, 200)
+
+
+def test_the_entry_is_recorded_before_the_last_byte_leaves(harness: Harness) -> None:
+    """A client that reads the journal as soon as its call returns must find the call."""
+    seen_at_last_byte: list[int] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        await send({"type": "http.response.body", "body": b"}"})
+
+    wrapped = harness.wrap(inner)
+
+    async def outer_send(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            seen_at_last_byte.append(len(harness.journal))
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    asyncio.run(wrapped(_http_scope(), receive, outer_send))
+    assert seen_at_last_byte == [1]
+    [entry] = harness.journal.entries()
+    assert (entry.status, entry.response_body) == (200, "{}")

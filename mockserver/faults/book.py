@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.errors import Conflict, NotFound
+from mockserver.errors import BadRequest, Conflict, NotFound, ValidationItem
 from mockserver.faults.rules import FaultRule
 
 
@@ -96,32 +96,58 @@ class ActiveRule:
 class FaultBook:
     """The ordered rules of one app. Thread-safe: tests add rules while the server serves."""
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, operations: frozenset[str] | None = None) -> None:
         self._seed = seed
+        #: The operationIds a rule may name (besides "*"); None accepts any.
+        self._operations = operations
         self._rules: list[ActiveRule] = []
         self._next = 1
         self._lock = threading.Lock()
 
     def add(self, rule: FaultRule) -> ActiveRule:
         """Append ``rule``; it gets its own id unless it names one (duplicates: 409)."""
-        with self._lock:
-            rule_id = rule.id or self._fresh_id()
-            if any(active.rule_id == rule_id for active in self._rules):
-                raise Conflict(f"A fault rule with id {rule_id!r} already exists.")
-            # Each rule draws from its own stream: its seed, else one derived from the app's
-            # seed and its id, so adding a rule never shifts another rule's sequence.
-            seed = rule.seed if rule.seed is not None else f"{self._seed}:{rule_id}"
-            active = ActiveRule(
-                rule, rule_id, random.Random(seed), client_filter=rule.client_filter
-            )
-            self._rules.append(active)
-            return active
+        return self.add_all([rule])[0]
 
-    def _fresh_id(self) -> str:
+    def add_all(self, rules: list[FaultRule]) -> list[ActiveRule]:
+        """Append every rule, or none of them when any is refused (a duplicate id is 409, an
+        operationId the contract does not have is 400: a typo must not silently never fire)."""
+        with self._lock:
+            taken = {active.rule_id for active in self._rules}
+            for rule in rules:
+                if (
+                    self._operations is not None
+                    and rule.operationId != "*"
+                    and (rule.operationId not in self._operations)
+                ):
+                    raise BadRequest(
+                        f"No operation {rule.operationId!r} in the contract.",
+                        validation=[
+                            ValidationItem("operationId", "not an operationId of openapi.yaml")
+                        ],
+                    )
+                if rule.id is not None:
+                    if rule.id in taken:
+                        raise Conflict(f"A fault rule with id {rule.id!r} already exists.")
+                    taken.add(rule.id)
+            added = []
+            for rule in rules:
+                rule_id = rule.id or self._fresh_id(taken)
+                taken.add(rule_id)
+                # Each rule draws from its own stream: its seed, else one derived from the
+                # app's seed and its id, so adding a rule never shifts another's sequence.
+                seed = rule.seed if rule.seed is not None else f"{self._seed}:{rule_id}"
+                active = ActiveRule(
+                    rule, rule_id, random.Random(seed), client_filter=rule.client_filter
+                )
+                self._rules.append(active)
+                added.append(active)
+            return added
+
+    def _fresh_id(self, taken: set[str]) -> str:
         while True:
             candidate = f"rule-{self._next}"
             self._next += 1
-            if all(active.rule_id != candidate for active in self._rules):
+            if candidate not in taken:
                 return candidate
 
     def remove(self, rule_id: str) -> ActiveRule:
@@ -132,8 +158,10 @@ class FaultBook:
         raise NotFound(f"No fault rule was found with id {rule_id!r}.")
 
     def clear(self) -> None:
+        """Remove every rule; ids are handed out from ``rule-1`` again."""
         with self._lock:
             self._rules.clear()
+            self._next = 1
 
     def rules(self) -> list[ActiveRule]:
         with self._lock:

@@ -180,10 +180,12 @@ def prefer_rule(header: str | None) -> FaultRule | None:
     wanted: dict[str, Any] = {}
     for part in header.replace(";", ",").split(","):
         key, _, value = part.strip().partition("=")
-        if key.lower() == "code" and value.strip().isdigit() and int(value) >= 400:
-            wanted["status"] = int(value)
-        elif key.lower() == "delay" and value.strip().isdigit():
-            wanted["latencyMs"] = int(value)
+        value = value.strip()
+        number = int(value) if value.isascii() and value.isdigit() else None
+        if key.lower() == "code" and number is not None and 400 <= number <= 599:
+            wanted["status"] = number
+        elif key.lower() == "delay" and number is not None:
+            wanted["latencyMs"] = number
     if not wanted:
         return None
     return FaultRule(id="prefer", **wanted)

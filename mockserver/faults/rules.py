@@ -162,7 +162,7 @@ def parse_fault_string(text: str) -> FaultRule:
     for piece in pieces[1:]:
         if not piece:
             continue
-        if piece.isdigit():
+        if piece.isascii() and piece.isdigit():
             data["status"] = int(piece)
             continue
         for pair in piece.split(","):
@@ -171,6 +171,8 @@ def parse_fault_string(text: str) -> FaultRule:
             if not sep or not key:
                 raise FaultRuleError(f"{text!r}: expected key=value, got {pair!r}")
             try:
+                if key in _NUMBERS and not value.isascii():
+                    raise ValueError(value)
                 data[key] = _NUMBERS[key](value) if key in _NUMBERS else value
             except ValueError:
                 raise FaultRuleError(f"{text!r}: {key} must be a number, not {value!r}") from None

@@ -22,12 +22,9 @@ def create_company(call: Call) -> Any:
             "Error processing request - not valid.",
             validation=[ValidationItem("body.name", "a company name is required", "contract")],
         )
-    try:
-        return call.tenant.create_company(
-            body["name"], description=body.get("description"), tags=body.get("tags")
-        )
-    except BadRequest as err:
-        raise err.within("body") from None
+    return call.tenant.create_company(
+        body["name"], description=body.get("description"), tags=body.get("tags")
+    )
 
 
 def get_configuration(call: Call) -> Any:

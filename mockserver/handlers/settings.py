@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.errors import BadRequest, NotFound
+from mockserver.errors import NotFound
 from mockserver.handlers.registry import Call
 
 __all__ = [
@@ -21,10 +21,7 @@ def get_config_text_sync_flow(call: Call) -> Any:
 
 def update_config_text_sync_flow(call: Call) -> Any:
     body = call.body if isinstance(call.body, dict) else {}
-    try:
-        return call.tenant.update_texts(call.query["locale"], body)
-    except BadRequest as err:
-        raise err.within("body") from None
+    return call.tenant.update_texts(call.query["locale"], body)
 
 
 def get_visible_accounts(call: Call) -> Any:

@@ -32,9 +32,13 @@ def _date(value: Any, where: str) -> Any:
 def request_sync(call: Call) -> Any:
     body = call.body if isinstance(call.body, dict) else {}
     sync_to = body.get("syncTo")
-    return call.tenant.request_sync(
-        call.path["companyId"], _date(sync_to, "body.syncTo") if sync_to else None
-    )
+    try:
+        return call.tenant.request_sync(
+            call.path["companyId"], _date(sync_to, "body.syncTo") if sync_to else None
+        )
+    except BadRequest as err:
+        # The store checks the range it derives; its end is the request's syncTo.
+        raise err.relocate(lambda item: "body.syncTo" if item == "finish" else item) from None
 
 
 def request_sync_for_date_range(call: Call) -> Any:
@@ -45,11 +49,16 @@ def request_sync_for_date_range(call: Call) -> Any:
             "Error processing request - not valid.",
             validation=[ValidationItem("body.dateRange", "a dateRange is required", "contract")],
         )
-    return call.tenant.request_sync_for_date_range(
-        call.path["companyId"],
-        _date(date_range.get("start"), "body.dateRange.start"),
-        _date(date_range.get("finish"), "body.dateRange.finish"),
-    )
+    try:
+        return call.tenant.request_sync_for_date_range(
+            call.path["companyId"],
+            _date(date_range.get("start"), "body.dateRange.start"),
+            _date(date_range.get("finish"), "body.dateRange.finish"),
+        )
+    except BadRequest as err:
+        raise err.relocate(
+            lambda item: f"body.dateRange.{item}" if item in ("start", "finish") else item
+        ) from None
 
 
 def get_sync_status(call: Call) -> Any:

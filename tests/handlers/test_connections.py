@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from mockserver.fixtures import Fixtures
 from tests.handlers.support import (
+    ANY_ITEM,
     OVERSIZED_BODY,
     UNKNOWN_ID,
     Rejected,
@@ -234,7 +235,7 @@ def test_unlink_only_from_linked(client: TestClient) -> None:
         400,
         f"Data connection {conn} cannot change from PendingAuth to Unlinked: "
         "only a Linked connection can be set to Unlinked.",
-        items=[("status", "Only Linked -> Unlinked is allowed.", None)],
+        items=[(ANY_ITEM, "Only Linked -> Unlinked is allowed.", None)],
     )
     assert ok(client.get(_connections_path(cid)))["results"][0]["status"] == "PendingAuth"
     link_connection(client, cid, conn)
@@ -256,7 +257,7 @@ def test_other_status_changes_are_400(client: TestClient, status: str) -> None:
         400,
         f"Data connection {conn} cannot change from Linked to {status}: "
         "only a Linked connection can be set to Unlinked.",
-        items=[("status", "Only Linked -> Unlinked is allowed.", None)],
+        items=[(ANY_ITEM, "Only Linked -> Unlinked is allowed.", None)],
     )
     assert ok(client.get(_connections_path(cid)))["results"][0]["status"] == "Linked"
 
@@ -287,6 +288,20 @@ def test_patch_of_unknown_things_is_404(client: TestClient) -> None:
     # A connection is found only under its own company.
     _not_found(_patch(client, cid, conn, "Unlinked"), conn)
     company_not_found(_patch(client, UNKNOWN_ID, conn, "Unlinked"), UNKNOWN_ID)
+
+
+_ITEM_REASON = (
+    "store validation items carry the bare field name; handlers/{} does not place them "
+    "where the value came from (as companies.py and settings.py now do with "
+    "ApiError.within), so the itemId does not match the request validator's"
+)
+
+
+def test_refused_status_change_is_reported_at_body_status(client: TestClient) -> None:
+    cid = create_company(client)["id"]
+    conn = create_connection(client, cid)["id"]
+    response = _patch(client, cid, conn, "Unlinked")
+    assert [e["itemId"] for e in response.json()["validation"]["errors"]] == ["body.status"]
 
 
 # -- get-sync-flow-url ---------------------------------------------------------------------------
@@ -354,8 +369,17 @@ def test_empty_merchant_identifier_names_nobody(client: TestClient) -> None:
 
 
 def test_sync_flow_url_carries_the_redirect_url(client: TestClient) -> None:
-    url = ok(_start(client, merchantIdentifier="Shop", redirectUrl="https://example.com/b?x=1"))
-    assert url["url"].endswith("&redirectUrl=https%3A%2F%2Fexample.com%2Fb%3Fx%3D1")
+    me = re.escape(client_id(client))
+    back = "https://example.com/b?x=1"
+    with_merchant = ok(_start(client, merchantIdentifier="Shop", redirectUrl=back))["url"]
+    assert re.fullmatch(
+        rf"https://sync-flow\.codat\.io/{me}/fztf/gbol/start\?merchantIdentifier=Shop"
+        r"&otp=\d{6}&redirectUrl=https%3A%2F%2Fexample\.com%2Fb%3Fx%3D1",
+        with_merchant,
+    )
+    alone = ok(_start(client, redirectUrl=back))["url"]
+    assert parse_qs(urlsplit(alone).query)["redirectUrl"] == [back]
+    assert "merchantIdentifier" not in alone
 
 
 @pytest.mark.parametrize(("commerce", "accounting"), [("zzzz", "gbol"), ("fztf", "zzzz")])
@@ -373,8 +397,8 @@ def test_sync_flow_url_with_the_keys_swapped_is_400(client: TestClient) -> None:
         400,
         "gbol is not a commerce integration.",
         items=[
-            ("commerceKey", "gbol is not a commerce integration.", None),
-            ("accountingKey", "fztf is not an accounting integration.", None),
+            (ANY_ITEM, "gbol is not a commerce integration.", None),
+            (ANY_ITEM, "fztf is not an accounting integration.", None),
         ],
     )
     assert ok(client.get("/companies"))["totalResults"] == 0
@@ -386,9 +410,16 @@ def test_merchant_identifier_that_cannot_name_a_company_is_400(client: TestClien
         400,
         "The merchant identifier must hold at least one letter, digit or allowed symbol "
         "to name the merchant's company.",
-        items=[("merchantIdentifier", "Cannot name a company.", None)],
+        items=[(ANY_ITEM, "Cannot name a company.", None)],
     )
     assert ok(client.get("/companies"))["totalResults"] == 0
+
+
+def test_sync_flow_problems_are_reported_where_the_value_came_from(client: TestClient) -> None:
+    swapped = _start(client, "gbol", "fztf").json()["validation"]["errors"]
+    assert [e["itemId"] for e in swapped] == ["path.commerceKey", "path.accountingKey"]
+    unnameable = _start(client, merchantIdentifier="(())").json()["validation"]["errors"]
+    assert [e["itemId"] for e in unnameable] == ["query.merchantIdentifier"]
 
 
 # -- isolation -------------------------------------------------------------------------------
@@ -398,18 +429,21 @@ def test_another_client_cannot_reach_the_connections(
     client: TestClient, other_auth: dict[str, str], populated: dict[str, str]
 ) -> None:
     cid, conn = populated["company"], populated["connection"]
-    h = {"headers": other_auth}
-    company_not_found(client.get(_connections_path(cid), **h), cid)
-    company_not_found(client.post(_connections_path(cid), json={"platformKey": "fztf"}, **h), cid)
-    company_not_found(_patch(client, cid, conn, "Unlinked", **h), cid)
+    h = other_auth
+    company_not_found(client.get(_connections_path(cid), headers=h), cid)
     company_not_found(
-        client.put(f"{_connection_path(cid, conn)}/authorization", json={"k": "v"}, **h), cid
+        client.post(_connections_path(cid), json={"platformKey": "fztf"}, headers=h), cid
+    )
+    company_not_found(_patch(client, cid, conn, "Unlinked", headers=h), cid)
+    company_not_found(
+        client.put(f"{_connection_path(cid, conn)}/authorization", json={"k": "v"}, headers=h),
+        cid,
     )
     # Naming the first client's company as a merchant makes the second client a company of
     # its own, and leaves the first client's company alone.
     before = ok(client.get(_connections_path(cid)))
     ok(_start(client, merchantIdentifier=cid, headers=other_auth))
-    [theirs] = ok(client.get("/companies", **h))["results"]
+    [theirs] = ok(client.get("/companies", headers=h))["results"]
     assert theirs["id"] != cid
     assert theirs["name"] == cid
     assert ok(client.get(_connections_path(cid))) == before

@@ -73,13 +73,6 @@ def test_patch_of_several_keys_and_of_french(client: TestClient) -> None:
     assert _texts(client)[NEXT]["text"] == "Next"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="openapi.yaml says a null text means the default text, but store/settings."
-    "TextSettings.update keeps {'text': null} as an empty override (and refuses it for "
-    "required keys), while its own reset form {key: null} is refused by the request "
-    "validator (LocalizationInfo values must be objects): no request can reset a text",
-)
 def test_null_text_resets_a_key_to_its_default(client: TestClient, seed: Fixtures) -> None:
     ok(_patch_texts(client, {NEXT: {"text": "Onward"}, REQUIRED_KEY: {"text": "Takings"}}))
     after = ok(_patch_texts(client, {NEXT: {"text": None}}))
@@ -105,7 +98,7 @@ def test_unknown_key_is_400_and_nothing_is_applied(client: TestClient, seed: Fix
         _patch_texts(client, {NEXT: {"text": "Onward"}, "nope": {"text": "x"}}),
         400,
         "'nope' is not a Sync Flow text key for en-us.",
-        items=[("nope", "'nope' is not a Sync Flow text key for en-us.", None)],
+        items=[("body.nope", "'nope' is not a Sync Flow text key for en-us.", None)],
     )
     assert _texts(client) == seed.texts["en-us"]
 
@@ -117,7 +110,7 @@ def test_required_key_cannot_be_emptied(client: TestClient, seed: Fixtures, text
         _patch_texts(client, {REQUIRED_KEY: {"text": text}}),
         400,
         message,
-        items=[(REQUIRED_KEY, message, None)],
+        items=[(f"body.{REQUIRED_KEY}", message, None)],
     )
     assert _texts(client) == seed.texts["en-us"]
 

@@ -1,0 +1,558 @@
+"""Webhook delivery: an outbox worked by one background thread, on the mock's clock.
+
+:meth:`WebhookHub.emit` only records a message for each subscribed consumer and wakes the
+worker; it never waits on the network, so an API request that raises an event is not slowed
+by the receiver.
+
+The retry schedule is Svix's, which Codat uses. Attempt 1 is due at once; after a failed
+attempt *n*, attempt *n + 1* falls due ``RETRY_DELAYS[n - 1]`` later, counted on the mock clock
+from the moment the failure was seen (Svix: "each period is started following the failure of
+the preceding attempt"). So a message that fails three times and then succeeds lands
+5 s + 5 min + 30 min after the first attempt. Eight attempts in all; after the eighth failure
+the message is ``failed``. Any 2xx is a delivery; anything else (3xx included: redirects are not
+followed), a network error or the 15 s timeout is a failure. A response carrying
+``webhook-delivery: abort-message`` stops the retries, as Svix honours it.
+
+Because retries wait on the *mock* clock, a test advances the clock (and calls
+:meth:`WebhookHub.clock_moved`) instead of sleeping, then :meth:`WebhookHub.wait_idle` until
+everything due has been sent. With a clock that follows real time the worker also wakes when
+the next attempt falls due.
+
+Signatures are stamped with the wall clock by default, not the mock clock: receivers check the
+timestamp against their own clock (``standardwebhooks`` allows five minutes either way), and a
+mock clock frozen in another month, or advanced by hours to trigger retries, would make every
+signature look stale. ``sign_with_mock_clock=True`` stamps mock time instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+import httpx
+
+from mockserver.clock import Clock, isoformat
+from mockserver.jsonio import dumps, loads
+from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
+from mockserver.webhooks.events import EventFactory
+from mockserver.webhooks.faults import DeliveryFaultBook, DeliveryFaultRule
+from mockserver.webhooks.signing import new_message_id, signature_headers
+
+#: Waits before attempts 2 to 8, each counted from the failure of the attempt before.
+RETRY_DELAYS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
+#: How long a receiver has to answer an attempt.
+DELIVERY_TIMEOUT = 15.0
+USER_AGENT = "codat-mock-webhooks"
+
+Outcome = Literal["pending", "delivered", "failed", "cancelled"]
+
+
+def _system_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _wall_iso(instant: datetime) -> str:
+    # Wall times keep milliseconds: several attempts can share one second.
+    return (
+        instant.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One attempt to deliver a message to a consumer: scheduled, then sent (or cancelled)."""
+
+    message_id: str
+    consumer_id: str
+    url: str
+    event_type: str
+    #: 1 to 8; a duplicate copy carries the number of the attempt that delivered.
+    number: int
+    #: When the attempt falls (or fell) due, on the mock clock.
+    scheduled: datetime
+    outcome: Outcome = "pending"
+    #: The delivery fault behind this attempt: ``delay``, ``reorder`` or ``duplicate``.
+    fault: str | None = None
+    sent_at: datetime | None = None
+    sent_wall: datetime | None = None
+    #: The receiver's status; ``None`` when no response came (see ``error``).
+    status: int | None = None
+    error: str | None = None
+    duration_ms: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The attempt as ``GET /_mock/webhooks/deliveries`` lists it."""
+        return {
+            "messageId": self.message_id,
+            "consumerId": self.consumer_id,
+            "url": self.url,
+            "eventType": self.event_type,
+            "attempt": self.number,
+            "scheduledAt": isoformat(self.scheduled),
+            "sentAt": isoformat(self.sent_at) if self.sent_at is not None else None,
+            "sentAtWall": _wall_iso(self.sent_wall) if self.sent_wall is not None else None,
+            "responseStatus": self.status,
+            "error": self.error,
+            "durationMs": round(self.duration_ms, 3) if self.duration_ms is not None else None,
+            "outcome": self.outcome,
+            "fault": self.fault,
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class MessageState:
+    """A snapshot of one message to one consumer."""
+
+    id: str
+    consumer_id: str
+    event_type: str
+    status: Outcome
+    attempts: int
+    created: datetime
+    next_attempt_at: datetime | None
+    held: bool
+    fault: str | None
+    body: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The message as ``GET /_mock/webhooks/messages`` lists it."""
+        return {
+            "id": self.id,
+            "consumerId": self.consumer_id,
+            "eventType": self.event_type,
+            "status": self.status,
+            "attempts": self.attempts,
+            "createdAt": isoformat(self.created),
+            "nextAttemptAt": (
+                isoformat(self.next_attempt_at) if self.next_attempt_at is not None else None
+            ),
+            "heldBack": self.held,
+            "fault": self.fault,
+            "payload": loads(self.body),
+        }
+
+
+@dataclass(slots=True)
+class _Message:
+    """The outbox's record of one message to one consumer."""
+
+    id: str
+    seq: int
+    event_type: str
+    body: bytes
+    consumer: Consumer
+    created: datetime
+    fault: str | None = None
+    status: Outcome = "pending"
+    attempts: int = 0
+    #: When the next attempt falls due; ``None`` while held back, in flight or finished.
+    due: datetime | None = None
+    held: bool = False
+    #: The ``seq`` of the message whose sending releases this held one.
+    released_by: int | None = None
+    in_flight: bool = False
+    #: The log entry of the attempt waiting to be sent.
+    next_attempt: Attempt | None = None
+
+    def snapshot(self) -> MessageState:
+        upcoming = self.next_attempt.scheduled if self.next_attempt is not None else None
+        return MessageState(
+            id=self.id,
+            consumer_id=self.consumer.id,
+            event_type=self.event_type,
+            status=self.status,
+            attempts=self.attempts,
+            created=self.created,
+            next_attempt_at=None if self.held else upcoming,
+            held=self.held,
+            fault=self.fault,
+            body=self.body,
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class _Result:
+    sent_at: datetime
+    sent_wall: datetime
+    status: int | None
+    error: str | None
+    duration_ms: float
+    abort: bool
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class WebhookHub:
+    """Consumers, delivery fault rules, the outbox and the log of every attempt.
+
+    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests);
+    ``wall_clock`` is where wall times (and, by default, signature timestamps) come from;
+    ``max_wait`` caps how long the idle worker sleeps before looking again, so a clock moved
+    without :meth:`clock_moved` is still noticed; ``retry_delays`` replaces Svix's schedule
+    (tests only: the default is what Codat does).
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        rng: random.Random,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        wall_clock: Callable[[], datetime] = _system_now,
+        sign_with_mock_clock: bool = False,
+        timeout: float = DELIVERY_TIMEOUT,
+        max_wait: float = 1.0,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
+        self.clock = clock
+        self.consumers = ConsumerRegistry(clock, rng)
+        self.faults = DeliveryFaultBook()
+        self.events = EventFactory(clock, rng)
+        self._rng = rng
+        self._transport = transport
+        self._wall_clock = wall_clock
+        self._sign_with_mock_clock = sign_with_mock_clock
+        self._timeout = timeout
+        self._max_wait = max_wait
+        self._retry_delays = tuple(retry_delays)
+        self._cond = threading.Condition()
+        self._messages: list[_Message] = []
+        self._log: list[Attempt] = []
+        self._seq = 0
+        self._stopping = False
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the delivery worker (no-op when it runs already)."""
+        with self._cond:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping = False
+            # A worker from before a stop() whose join timed out sees the generation change
+            # and quits, so there is never more than one sending.
+            self._generation += 1
+            self._thread = threading.Thread(
+                target=self._run, args=(self._generation,), name="codat-mock-webhooks", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = DELIVERY_TIMEOUT + 5.0) -> None:
+        """Stop the worker and join it (an attempt in flight is allowed to finish).
+        Idempotent."""
+        with self._cond:
+            self._stopping = True
+            thread, self._thread = self._thread, None
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    # -- raising events --------------------------------------------------------------------
+
+    def emit(
+        self, event_type: str, body: Mapping[str, Any], *, client_id: str | None = None
+    ) -> str | None:
+        """Queue ``body`` for every consumer subscribed to ``event_type`` (and to
+        ``client_id``'s events) and return the message id, or ``None`` when nobody listens.
+
+        Returns at once: delivery happens on the worker thread.
+        """
+        consumers = self.consumers.subscribed(event_type, client_id)
+        if not consumers:
+            return None
+        # Serialized once, so every attempt and every consumer gets the very same bytes.
+        payload = dumps(dict(body))
+        with self._cond:
+            # One message id per event, shared by its consumers, as in Svix.
+            message_id = new_message_id(self._rng)
+            now = self.clock.now()
+            for consumer in consumers:
+                self._seq += 1
+                message = _Message(message_id, self._seq, event_type, payload, consumer, now)
+                # A message held back (reorder) waits for the next message to its consumer:
+                # this one. It is tied now, not when this one is sent, so that messages
+                # emitted meanwhile cannot take its place.
+                waiting = [
+                    m
+                    for m in self._messages
+                    if m.held and m.released_by is None and m.consumer.id == consumer.id
+                ]
+                for held in waiting:
+                    held.released_by = message.seq
+                rule = self.faults.pick(event_type, consumer.id, can_reorder=not waiting)
+                self._schedule_first(message, rule, now)
+                self._messages.append(message)
+            self._cond.notify_all()
+        return message_id
+
+    def emit_connection(
+        self,
+        event_type: str,
+        company: Mapping[str, Any],
+        connection: Mapping[str, Any],
+        *,
+        client_id: str | None = None,
+    ) -> str | None:
+        """Build and emit a connection event (see :mod:`mockserver.webhooks.events`).
+
+        Nothing is built, and nothing drawn from the RNG, when no consumer listens.
+        """
+        if not self.consumers.subscribed(event_type, client_id):
+            return None
+        body = self.events.connection(event_type, company, connection)
+        return self.emit(event_type, body, client_id=client_id)
+
+    def clock_moved(self) -> None:
+        """Tell the worker the mock clock changed: attempts may have fallen due."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no attempt is due on the mock clock and none is in flight.
+
+        Returns whether that happened within ``timeout`` real seconds. Attempts scheduled in
+        the mock future do not count: advance the clock to make them due.
+        """
+        if not self.running:
+            raise RuntimeError("the webhook worker is not running; call start() first")
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            # Wake the worker too, in case the clock moved without clock_moved().
+            self._cond.notify_all()
+            while self._busy():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    # -- what happened ---------------------------------------------------------------------
+
+    def deliveries(
+        self,
+        *,
+        message_id: str | None = None,
+        consumer_id: str | None = None,
+        event_type: str | None = None,
+        outcome: str | None = None,
+    ) -> list[Attempt]:
+        """Every attempt, sent or scheduled, in the order they were scheduled (copies)."""
+        with self._cond:
+            return [
+                dataclasses.replace(a)
+                for a in self._log
+                if (message_id is None or a.message_id == message_id)
+                and (consumer_id is None or a.consumer_id == consumer_id)
+                and (event_type is None or a.event_type == event_type)
+                and (outcome is None or a.outcome == outcome)
+            ]
+
+    def messages(self) -> list[MessageState]:
+        """Every message to every consumer, oldest first."""
+        with self._cond:
+            return [m.snapshot() for m in self._messages]
+
+    def clear_deliveries(self) -> None:
+        """Forget finished messages and their attempts; pending ones stay."""
+        with self._cond:
+            self._messages = [m for m in self._messages if m.status == "pending"]
+            live = {(m.id, m.consumer.id) for m in self._messages}
+            self._log = [a for a in self._log if (a.message_id, a.consumer_id) in live]
+
+    # -- consumers and faults --------------------------------------------------------------
+
+    def remove_consumer(self, consumer_id: str) -> Consumer:
+        """Unregister a consumer and cancel its pending messages (as Svix stops delivering
+        to a removed endpoint); NotFound for an unknown id."""
+        removed = self.consumers.remove(consumer_id)
+        with self._cond:
+            for message in self._messages:
+                if message.consumer.id == consumer_id and message.status == "pending":
+                    message.status = "cancelled"
+                    message.due = None
+                    if message.next_attempt is not None:
+                        message.next_attempt.outcome = "cancelled"
+                        message.next_attempt = None
+            self._cond.notify_all()
+        return removed
+
+    def reset(self) -> None:
+        """Drop every message, the log and the delivery fault rules; consumers stay."""
+        with self._cond:
+            for message in self._messages:
+                message.status = "cancelled"
+            self._messages = []
+            self._log = []
+            self.faults.clear()
+            self._cond.notify_all()
+
+    # -- scheduling (callers hold the condition's lock) ----------------------------------
+
+    def _schedule_first(
+        self, message: _Message, rule: DeliveryFaultRule | None, now: datetime
+    ) -> None:
+        due = now
+        if rule is not None:
+            message.fault = rule.action
+            if rule.action == "delay" and rule.delaySeconds is not None:
+                due = now + timedelta(seconds=rule.delaySeconds)
+            elif rule.action == "reorder":
+                message.held = True
+        self._schedule(message, 1, due)
+
+    def _schedule(self, message: _Message, number: int, due: datetime) -> None:
+        fault = message.fault if number == 1 and message.fault != "duplicate" else None
+        attempt = Attempt(
+            message.id, message.consumer.id, message.consumer.url, message.event_type,
+            number, due, fault=fault,
+        )  # fmt: skip
+        self._log.append(attempt)
+        message.next_attempt = attempt
+        message.due = None if message.held else due
+
+    def _claimable(self, now: datetime) -> list[_Message]:
+        return [
+            m
+            for m in self._messages
+            if m.status == "pending" and not m.in_flight and m.due is not None and m.due <= now
+        ]
+
+    def _busy(self) -> bool:
+        return any(m.in_flight for m in self._messages) or bool(self._claimable(self.clock.now()))
+
+    def _claim(self) -> _Message | None:
+        ready = self._claimable(self.clock.now())
+        if not ready:
+            return None
+        message = min(ready, key=lambda m: (m.due or m.created, m.seq))
+        message.in_flight = True
+        message.due = None
+        message.attempts += 1
+        return message
+
+    def _wait_seconds(self) -> float:
+        if self.clock.is_frozen:
+            return self._max_wait
+        dues = [
+            m.due
+            for m in self._messages
+            if m.status == "pending" and not m.in_flight and m.due is not None
+        ]
+        if not dues:
+            return self._max_wait
+        until = (min(dues) - self.clock.now()).total_seconds()
+        return min(self._max_wait, max(0.0, until))
+
+    def _release_held(self, sent: _Message, now: datetime) -> None:
+        for message in self._messages:
+            if message.held and message.released_by == sent.seq and message.status == "pending":
+                message.held = False
+                message.due = now
+                if message.next_attempt is not None:
+                    message.next_attempt.scheduled = now
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def _run(self, generation: int) -> None:
+        with httpx.Client(
+            transport=self._transport,
+            timeout=self._timeout,
+            trust_env=False,
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT},
+        ) as client:
+            while True:
+                with self._cond:
+                    message: _Message | None = None
+                    while not self._stopping and self._generation == generation:
+                        message = self._claim()
+                        if message is not None:
+                            break
+                        self._cond.wait(self._wait_seconds())
+                    if message is None:
+                        return
+                    attempt = message.next_attempt
+                    message.next_attempt = None
+                    if attempt is None:  # cannot happen: a pending message has one scheduled
+                        message.in_flight = False
+                        continue
+                self._deliver(client, message, attempt)
+
+    def _deliver(self, client: httpx.Client, message: _Message, attempt: Attempt) -> None:
+        result = self._post(client, message)
+        with self._cond:
+            self._record(attempt, result)
+            if message.status == "cancelled":
+                pass  # removed while in flight: keep the result, schedule nothing more
+            elif result.delivered:
+                message.status = "delivered"
+            elif result.abort or message.attempts > len(self._retry_delays):
+                message.status = "failed"
+            else:
+                delay = self._retry_delays[message.attempts - 1]
+                due = self.clock.now() + timedelta(seconds=delay)
+                self._schedule(message, message.attempts + 1, due)
+            self._release_held(message, self.clock.now())
+            duplicate: Attempt | None = None
+            if message.fault == "duplicate" and message.status == "delivered":
+                duplicate = Attempt(
+                    message.id, message.consumer.id, message.consumer.url, message.event_type,
+                    attempt.number, self.clock.now(), fault="duplicate",
+                )  # fmt: skip
+                self._log.append(duplicate)
+            else:
+                message.in_flight = False
+            self._cond.notify_all()
+        if duplicate is None:
+            return
+        # The same message again, after it was acknowledged: the receiver must dedupe by
+        # webhook-id.
+        result = self._post(client, message)
+        with self._cond:
+            self._record(duplicate, result)
+            message.in_flight = False
+            self._cond.notify_all()
+
+    def _record(self, attempt: Attempt, result: _Result) -> None:
+        attempt.sent_at = result.sent_at
+        attempt.sent_wall = result.sent_wall
+        attempt.status = result.status
+        attempt.error = result.error
+        attempt.duration_ms = result.duration_ms
+        attempt.outcome = "delivered" if result.delivered else "failed"
+
+    def _post(self, client: httpx.Client, message: _Message) -> _Result:
+        sent_at = self.clock.now()
+        sent_wall = self._wall_clock()
+        stamp = sent_at if self._sign_with_mock_clock else sent_wall
+        headers = signature_headers(message.consumer.secret, message.id, stamp, message.body)
+        headers["content-type"] = "application/json"
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        abort = False
+        try:
+            response = client.post(message.consumer.url, content=message.body, headers=headers)
+            status = response.status_code
+            abort = response.headers.get("webhook-delivery", "").lower() == "abort-message"
+        except Exception as exc:  # a receiver's failure must never take the worker down
+            error = f"{type(exc).__name__}: {exc}"
+        duration_ms = (time.perf_counter() - started) * 1000.0
+        return _Result(sent_at, sent_wall, status, error, duration_ms, abort)

@@ -1,0 +1,639 @@
+"""Tests of mockserver/faults/middleware.py (and the raw connection it drops, from
+mockserver/faults/connection.py): through the in-process app with Starlette's TestClient, and
+by driving the ASGI layer directly where a test client cannot go (drops on a real transport,
+hangs)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import struct
+from typing import TYPE_CHECKING, Any, cast
+
+import pytest
+from starlette.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
+
+from mockserver.app import create_app
+from mockserver.auth import authorization_for, client_id_for
+from mockserver.clock import Clock
+from mockserver.errors import error_for_status
+from mockserver.exchange import exchange_of
+from mockserver.faults import middleware
+from mockserver.faults.book import FaultBook
+from mockserver.faults.connection import SCOPE_KEY, ConnectionDropped, RawConnection
+from mockserver.faults.middleware import (
+    ACTIONS,
+    FaultMiddleware,
+    check_actions,
+    prefer_rule,
+)
+from mockserver.faults.rules import rule_from
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+from tests.conftest import API_KEY, OTHER_KEY
+from tests.handlers.support import client_id, ok
+
+if TYPE_CHECKING:
+    from mockserver.routing import Router
+
+CORRELATION = re.compile(r"[0-9a-f]{32}")
+ERROR_KEYS = {
+    "statusCode",
+    "service",
+    "error",
+    "correlationId",
+    "validation",
+    "canBeRetried",
+    "detailedErrorCode",
+}
+
+
+def add_rule(client: TestClient, **rule: Any) -> dict[str, Any]:
+    stored: dict[str, Any] = ok(client.post("/_mock/faults", json=rule))
+    return stored
+
+
+def journal(client: TestClient, **params: Any) -> list[dict[str, Any]]:
+    requests: list[dict[str, Any]] = ok(client.get("/_mock/requests", params=params))["requests"]
+    return requests
+
+
+def company_count(client: TestClient) -> int:
+    count: int = ok(client.get("/companies"))["totalResults"]
+    return count
+
+
+def assert_codat_error(body: dict[str, Any], status: int, message: str | None = None) -> None:
+    assert set(body) == ERROR_KEYS
+    expected = error_for_status(status, message)
+    assert body["statusCode"] == status
+    assert body["error"] == expected.message
+    assert body["service"] == "PublicApi"
+    assert body["canBeRetried"] == expected.can_be_retried
+    assert body["validation"] is None
+    assert body["detailedErrorCode"] == 0
+    assert CORRELATION.fullmatch(body["correlationId"])
+
+
+# -- status faults through the app -------------------------------------------------------------
+
+
+def test_a_before_status_fault_answers_codats_error_with_that_status(client: TestClient) -> None:
+    for status in (400, 408, 418, 429, 500, 502, 503, 504):
+        add_rule(client, operationId="list-companies", status=status)
+        response = client.get("/companies")
+        assert response.status_code == status
+        assert_codat_error(response.json(), status)
+        assert "retry-after" not in response.headers
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        assert int(response.headers["content-length"]) == len(response.content)
+        ok(client.delete("/_mock/faults"))
+
+
+def test_the_rule_message_replaces_the_error_text(client: TestClient) -> None:
+    add_rule(client, status=503, message="Down for maintenance")
+    assert_codat_error(client.get("/companies").json(), 503, "Down for maintenance")
+
+
+def test_retry_after_is_sent_in_integer_or_fractional_form(client: TestClient) -> None:
+    for retry_after, header in ((2, "2"), (2.0, "2"), (0, "0"), (1.5, "1.5"), (0.25, "0.25")):
+        add_rule(client, status=429, retryAfter=retry_after)
+        response = client.get("/companies")
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == header
+        assert journal(client)[-1]["retryAfter"] == header
+        ok(client.delete("/_mock/faults"))
+
+
+def test_a_before_fault_changes_nothing_and_is_journaled_in_full(client: TestClient) -> None:
+    rule = add_rule(client, operationId="create-company", status=503)
+    response = client.post("/companies", json={"name": "Never Made"})
+    assert response.status_code == 503
+    assert company_count(client) == 0
+    entry = journal(client, operationId="create-company")[0]
+    assert entry["status"] == 503
+    assert entry["faultId"] == rule["id"] == "rule-1"
+    assert entry["faultAction"] == "status"
+    assert entry["operationId"] == "create-company"
+    assert entry["clientId"] == client_id(client) == client_id_for(API_KEY)
+    assert entry["handlerStatus"] is None
+    assert entry["dropped"] is None
+    # The body was read although the handler never ran, so retries can be told apart.
+    assert "Never Made" in entry["requestBody"]
+    assert entry["responseBody"] == response.text
+
+
+def test_an_after_fault_commits_and_the_client_gets_the_fault(client: TestClient) -> None:
+    add_rule(client, operationId="create-company", status=503, when="after", retryAfter=1)
+    response = client.post("/companies", json={"name": "Made Anyway"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert_codat_error(response.json(), 503)
+    names = [c["name"] for c in ok(client.get("/companies"))["results"]]
+    assert names == ["Made Anyway"]
+    entry = journal(client, operationId="create-company")[0]
+    assert (entry["status"], entry["handlerStatus"], entry["faultId"]) == (503, 200, "rule-1")
+
+
+def test_an_after_fault_on_a_failing_handler_still_records_the_handlers_status(
+    client: TestClient,
+) -> None:
+    add_rule(client, operationId="create-company", status=503, when="after")
+    assert client.post("/companies", json={"name": ""}).status_code == 503
+    assert company_count(client) == 0
+    assert journal(client, operationId="create-company")[0]["handlerStatus"] == 400
+
+
+def test_a_latency_rule_still_returns_the_real_answer(client: TestClient) -> None:
+    add_rule(client, operationId="create-company", latencyMs=1)
+    response = client.post("/companies", json={"name": "Slow Ltd"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Slow Ltd"
+    assert company_count(client) == 1
+    entry = journal(client, operationId="create-company")[0]
+    assert (entry["status"], entry["faultId"], entry["faultAction"]) == (200, "rule-1", "latency")
+    assert entry["handlerStatus"] is None
+    assert ok(client.get("/_mock/faults"))["rules"][0]["fired"] == 1
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_latency_rule_with_a_status_answers_the_status(client: TestClient, when: str) -> None:
+    add_rule(client, operationId="create-company", status=502, latencyMs=1, when=when)
+    assert client.post("/companies", json={"name": "Late"}).status_code == 502
+    assert company_count(client) == (1 if when == "after" else 0)
+
+
+def test_times_lets_the_call_through_afterwards(client: TestClient) -> None:
+    add_rule(client, operationId="list-companies", status=429, times=2)
+    statuses = [client.get("/companies").status_code for _ in range(3)]
+    assert statuses == [429, 429, 200]
+    entries = journal(client)
+    assert [(e["status"], e["faultId"]) for e in entries] == [
+        (429, "rule-1"),
+        (429, "rule-1"),
+        (200, None),
+    ]
+    shown = ok(client.get("/_mock/faults"))["rules"][0]
+    assert (shown["matched"], shown["fired"], shown["retired"]) == (2, 2, True)
+
+
+def test_method_and_path_filters_through_the_app(client: TestClient) -> None:
+    add_rule(client, method="post", path="/companies", status=500)
+    assert client.get("/companies").status_code == 200
+    assert client.post("/companies", json={"name": "X"}).status_code == 500
+
+
+def test_api_key_and_client_id_rules_hit_only_that_client(
+    client: TestClient, other_auth: dict[str, str]
+) -> None:
+    add_rule(client, apiKey=OTHER_KEY, status=503)
+    add_rule(client, clientId=client_id_for("nobody").upper(), status=500)
+    assert client.get("/companies").status_code == 200
+    assert client.get("/companies", headers=other_auth).status_code == 503
+    shown = ok(client.get("/_mock/faults"))["rules"]
+    assert shown[0]["apiKey"] == "********"
+    assert [rule["matched"] for rule in shown] == [1, 0]
+
+
+def test_unauthenticated_requests_match_only_rules_without_a_caller(client: TestClient) -> None:
+    add_rule(client, clientId=client_id_for(API_KEY), status=500)
+    add_rule(client, operationId="list-companies", status=503)
+    response = client.get("/companies", headers={"Authorization": ""})
+    assert response.status_code == 503
+    entry = journal(client)[0]
+    assert (entry["clientId"], entry["operationId"], entry["faultId"]) == (
+        None,
+        "list-companies",
+        "rule-2",
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/_mock/health", "/_mock/faults", "/_mock/requests", "/openapi.json", "/openapi.yaml"]
+)
+def test_control_routes_and_contract_documents_are_never_faulted(
+    client: TestClient, path: str
+) -> None:
+    add_rule(client, operationId="*", status=503)
+    add_rule(client, operationId="*", drop="reset")
+    assert client.get(path, headers={"Prefer": "code=500"}).status_code == 200
+    assert [rule["matched"] for rule in ok(client.get("/_mock/faults"))["rules"]] == [0, 0]
+    assert client.get("/companies").status_code == 503
+
+
+# -- Prefer ------------------------------------------------------------------------------------
+
+
+def test_prefer_code_answers_that_status_for_one_request(client: TestClient) -> None:
+    response = client.get("/companies", headers={"Prefer": "code=503"})
+    assert response.status_code == 503
+    assert_codat_error(response.json(), 503)
+    assert client.get("/companies").status_code == 200
+    first = journal(client)[0]
+    assert (first["faultId"], first["faultAction"], first["status"]) == ("prefer", "status", 503)
+    assert ok(client.get("/_mock/faults")) == {"rules": []}
+
+
+def test_prefer_code_before_the_handler_changes_nothing(client: TestClient) -> None:
+    response = client.post("/companies", json={"name": "No"}, headers={"Prefer": "code=500"})
+    assert response.status_code == 500
+    assert company_count(client) == 0
+
+
+def test_prefer_delay_still_answers(client: TestClient) -> None:
+    response = client.get("/companies", headers={"Prefer": "delay=1"})
+    assert response.status_code == 200
+    entry = journal(client)[0]
+    assert (entry["faultId"], entry["faultAction"], entry["status"]) == ("prefer", "latency", 200)
+
+
+def test_a_firing_rule_wins_over_prefer(client: TestClient) -> None:
+    add_rule(client, operationId="list-companies", status=429)
+    assert client.get("/companies", headers={"Prefer": "code=503"}).status_code == 429
+
+
+def test_prefer_applies_when_the_matching_rule_does_not_fire(client: TestClient) -> None:
+    add_rule(client, operationId="list-companies", status=429, after=1)
+    assert client.get("/companies", headers={"Prefer": "code=503"}).status_code == 503
+    assert client.get("/companies", headers={"Prefer": "code=503"}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("code=503", {"status": 503}),
+        ("CODE=429", {"status": 429}),
+        ("delay=250", {"latencyMs": 250}),
+        ("code=503, delay=10", {"status": 503, "latencyMs": 10}),
+        ("code=502; delay=5", {"status": 502, "latencyMs": 5}),
+        ("return=minimal, code=500", {"status": 500}),
+        ("code=200", None),
+        ("code=302", None),
+        ("code=abc", None),
+        ("delay=-5", None),
+        ("respond-async", None),
+        ("code=200, delay=7", {"latencyMs": 7}),
+    ],
+)
+def test_prefer_rule(header: str | None, expected: dict[str, Any] | None) -> None:
+    rule = prefer_rule(header)
+    if expected is None:
+        assert rule is None
+    else:
+        assert rule is not None
+        assert rule == rule_from({"id": "prefer", **expected})
+
+
+def test_an_impossible_prefer_code_is_not_a_server_error(spec: Spec, clock: Clock) -> None:
+    app = create_app(Settings(seed=7), clock=clock, spec=spec)
+    headers = {"Authorization": authorization_for(API_KEY), "Prefer": "code=600"}
+    with TestClient(app, raise_server_exceptions=False) as plain:
+        assert plain.get("/companies", headers=headers).status_code < 500
+
+
+# -- drops through the test client -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("drop", ["reset", "empty", "truncate"])
+def test_in_process_a_drop_raises_connection_dropped(client: TestClient, drop: str) -> None:
+    add_rule(client, operationId="create-company", drop=drop)
+    with pytest.raises(ConnectionDropped, match=drop):
+        client.post("/companies", json={"name": "Lost"})
+    assert company_count(client) == 0
+    entry = journal(client, operationId="create-company")[0]
+    assert (entry["dropped"], entry["faultAction"], entry["faultId"]) == (
+        drop,
+        f"drop:{drop}",
+        "rule-1",
+    )
+    assert entry["clientId"] == client_id_for(API_KEY)
+    # A truncated answer started (a placeholder 503); the others sent nothing at all.
+    assert entry["status"] == (503 if drop == "truncate" else None)
+
+
+def test_an_after_drop_commits_before_the_connection_goes(client: TestClient) -> None:
+    add_rule(client, operationId="create-company", drop="reset", when="after")
+    with pytest.raises(ConnectionDropped):
+        client.post("/companies", json={"name": "Committed"})
+    assert company_count(client) == 1
+    entry = journal(client, operationId="create-company")[0]
+    assert (entry["status"], entry["handlerStatus"], entry["dropped"]) == (None, 200, "reset")
+
+
+# -- the ASGI layer driven directly ------------------------------------------------------------
+
+KEY_HEADER = (b"authorization", authorization_for(API_KEY).encode())
+HANDLER_BODY = b'{"id": "0123456789"}'
+
+
+class FakeRouter:
+    """Just enough of the Router for the fault layer: two operations."""
+
+    def operation_id(self, method: str, path: str) -> str | None:
+        return {
+            ("GET", "/companies"): "list-companies",
+            ("POST", "/companies"): "create-company",
+        }.get((method, path))
+
+
+class Handler:
+    """An inner app that reads the body and answers 201; counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.calls += 1
+        if scope["type"] == "http":
+            self.bodies.append((await receive()).get("body", b""))
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"20")]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": HANDLER_BODY})
+
+
+class FakeSocket:
+    def __init__(self) -> None:
+        self.options: list[tuple[int, int, bytes]] = []
+
+    def setsockopt(self, level: int, option: int, value: bytes) -> None:
+        self.options.append((level, option, value))
+
+
+class FakeTransport:
+    def __init__(self, sock: FakeSocket | None) -> None:
+        self.sock = sock
+        self.aborted = self.closed = False
+
+    def get_extra_info(self, name: str) -> Any:
+        return self.sock if name == "socket" else None
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeCycle:
+    """A server's request cycle: its ``send`` is a bound method and it holds the transport."""
+
+    def __init__(self, transport: FakeTransport | None = None) -> None:
+        self.transport = transport or FakeTransport(FakeSocket())
+        self.disconnected = False
+        self.sent: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+def http_scope(method: str = "GET", path: str = "/companies", **extra: Any) -> Scope:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [KEY_HEADER, (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 4010),
+        **extra,
+    }
+
+
+class Receiver:
+    """``receive``: the request body once, then (after ``idle`` polls) a disconnect."""
+
+    def __init__(self, body: bytes = b"", idle: int = 0) -> None:
+        self.messages: list[Message] = [{"type": "http.request", "body": body}]
+        self.idle = idle
+        self.polls = 0
+
+    async def __call__(self) -> Message:
+        self.polls += 1
+        if self.messages:
+            return self.messages.pop(0)
+        if self.idle > 0:
+            self.idle -= 1
+            # A server would keep answering that the body is done until the client leaves.
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.disconnect"}
+
+
+def layer(*rules: dict[str, Any]) -> tuple[FaultMiddleware, Handler]:
+    book = FaultBook(seed=0)
+    for data in rules:
+        book.add(rule_from(data))
+    handler = Handler()
+    wrapped = FaultMiddleware(
+        handler,
+        book_of=lambda: book,
+        router=cast("Router", FakeRouter()),
+        correlation_id=lambda: "0" * 32,
+    )
+    return wrapped, handler
+
+
+def drive(
+    app: Any, scope: Scope, cycle: FakeCycle | None = None, receive: Receiver | None = None
+) -> FakeCycle:
+    cycle = cycle or FakeCycle()
+    asyncio.run(app(scope, receive or Receiver(), cycle.send))
+    return cycle
+
+
+def with_connection(scope: Scope, cycle: FakeCycle) -> Scope:
+    connection = RawConnection.from_send(cycle.send)
+    assert connection is not None
+    return {**scope, SCOPE_KEY: connection}
+
+
+def test_no_rule_passes_the_exchange_through() -> None:
+    wrapped, handler = layer()
+    scope = http_scope()
+    cycle = drive(wrapped, scope)
+    assert handler.calls == 1
+    assert [m["type"] for m in cycle.sent] == ["http.response.start", "http.response.body"]
+    exchange = exchange_of(scope)
+    assert (exchange.operation_id, exchange.client_id) == ("list-companies", client_id_for(API_KEY))
+    assert exchange.fault_id is None
+
+
+def test_non_http_scopes_and_skipped_prefixes_pass_through() -> None:
+    wrapped, handler = layer({"status": 503})
+    drive(wrapped, {"type": "lifespan"})
+    drive(wrapped, http_scope(path="/_mock/health"))
+    drive(wrapped, http_scope(path="/openapi.json"))
+    assert handler.calls == 3
+
+
+def test_a_before_status_never_calls_the_handler_but_reads_the_body() -> None:
+    wrapped, handler = layer({"status": 503, "retryAfter": 3})
+    receive = Receiver(b'{"name": "x"}')
+    scope = http_scope("POST")
+    cycle = drive(wrapped, scope, receive=receive)
+    assert handler.calls == 0
+    assert receive.messages == []  # the body was taken in
+    start, body = cycle.sent
+    assert start["status"] == 503
+    assert (b"retry-after", b"3") in start["headers"]
+    assert b'"correlationId":"' + b"0" * 32 + b'"' in body["body"]
+    assert exchange_of(scope).fault_id == "rule-1"
+
+
+def test_an_after_status_runs_the_handler_and_hides_its_answer() -> None:
+    wrapped, handler = layer({"status": 503, "when": "after"})
+    scope = http_scope("POST")
+    cycle = drive(wrapped, scope, receive=Receiver(b"{}"))
+    assert handler.calls == 1
+    assert [m.get("status") for m in cycle.sent if m["type"] == "http.response.start"] == [503]
+    assert HANDLER_BODY not in b"".join(m.get("body", b"") for m in cycle.sent)
+    assert exchange_of(scope).handler_status == 201
+
+
+def test_a_reset_aborts_with_linger_zero_and_sends_nothing() -> None:
+    wrapped, handler = layer({"drop": "reset"})
+    cycle = FakeCycle()
+    scope = with_connection(http_scope(), cycle)
+    drive(wrapped, scope, cycle)
+    assert handler.calls == 0
+    assert cycle.sent == []
+    assert cycle.transport.aborted and not cycle.transport.closed
+    assert cycle.transport.sock is not None
+    linger = (socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    assert cycle.transport.sock.options == [linger]
+    assert cycle.disconnected  # so the server writes no 500 of its own
+    assert exchange_of(scope).dropped == "reset"
+
+
+def test_a_reset_without_a_socket_still_aborts() -> None:
+    wrapped, _ = layer({"drop": "reset"})
+    cycle = FakeCycle(FakeTransport(None))
+    drive(wrapped, with_connection(http_scope(), cycle), cycle)
+    assert cycle.transport.aborted
+
+
+def test_an_empty_drop_closes_cleanly_without_a_response() -> None:
+    wrapped, handler = layer({"drop": "empty"})
+    cycle = FakeCycle()
+    drive(wrapped, with_connection(http_scope(), cycle), cycle)
+    assert handler.calls == 0
+    assert cycle.sent == []
+    assert cycle.transport.closed and not cycle.transport.aborted
+    assert cycle.transport.sock is not None and cycle.transport.sock.options == []
+
+
+def test_a_before_truncate_sends_half_a_placeholder_error_then_closes() -> None:
+    wrapped, handler = layer({"drop": "truncate"})
+    cycle = FakeCycle()
+    drive(wrapped, with_connection(http_scope(), cycle), cycle)
+    assert handler.calls == 0
+    start, body = cycle.sent
+    assert start["status"] == 503
+    declared = int(dict(start["headers"])[b"content-length"])
+    assert len(body["body"]) == declared // 2
+    assert body["more_body"] is True
+    assert cycle.transport.closed
+
+
+def test_an_after_truncate_cuts_the_handlers_own_answer_in_half() -> None:
+    wrapped, handler = layer({"drop": "truncate", "when": "after"})
+    cycle = FakeCycle()
+    scope = with_connection(http_scope("POST"), cycle)
+    drive(wrapped, scope, cycle, Receiver(b"{}"))
+    assert handler.calls == 1
+    start, body = cycle.sent
+    assert start["status"] == 201
+    assert [v for k, v in start["headers"] if k == b"content-length"] == [b"20"]
+    assert body["body"] == HANDLER_BODY[:10]
+    assert cycle.transport.closed
+    exchange = exchange_of(scope)
+    assert (exchange.dropped, exchange.handler_status) == ("truncate", 201)
+
+
+def test_a_hang_never_answers_and_waits_for_the_client_to_leave() -> None:
+    wrapped, handler = layer({"drop": "hang"})
+    receive = Receiver(idle=3)
+    scope = http_scope()
+    cycle = drive(wrapped, scope, receive=receive)
+    assert handler.calls == 0
+    assert cycle.sent == []
+    assert receive.polls == 5  # the body, three more polls, the disconnect
+    assert exchange_of(scope).dropped == "hang"
+
+
+def test_an_after_hang_commits_then_never_answers() -> None:
+    wrapped, handler = layer({"drop": "hang", "when": "after"})
+    cycle = drive(wrapped, http_scope("POST"), receive=Receiver(b"{}"))
+    assert handler.calls == 1
+    assert cycle.sent == []
+
+
+def test_a_drop_without_a_transport_raises() -> None:
+    wrapped, _ = layer({"drop": "empty"})
+    scope = http_scope()
+    with pytest.raises(ConnectionDropped):
+        drive(wrapped, scope)
+    assert exchange_of(scope).dropped == "empty"
+
+
+def test_the_whole_app_finds_the_servers_transport_and_resets_it(spec: Spec, clock: Clock) -> None:
+    app = create_app(Settings(seed=7), clock=clock, spec=spec)
+    state = app.state.mock
+    state.faults.add(rule_from({"operationId": "create-company", "drop": "reset", "when": "after"}))
+    cycle = drive(app, http_scope("POST"), receive=Receiver(b'{"name": "Over The Wire"}'))
+    assert cycle.transport.aborted
+    assert cycle.sent == []
+    companies = state.world.tenant(client_id_for(API_KEY)).list_companies()
+    assert [company["name"] for company in companies] == ["Over The Wire"]
+    (entry,) = state.journal.entries()
+    assert (entry.dropped, entry.handler_status, entry.status) == ("reset", 200, None)
+
+
+# -- raw connections ---------------------------------------------------------------------------
+
+
+def test_raw_connection_needs_a_bound_send_with_an_abortable_transport() -> None:
+    async def plain_send(message: Message) -> None:
+        return None
+
+    assert RawConnection.from_send(plain_send) is None
+    no_abort = FakeCycle()
+    no_abort.transport = cast("FakeTransport", object())
+    assert RawConnection.from_send(no_abort.send) is None
+    assert RawConnection.from_send(FakeCycle().send) is not None
+
+
+# -- the action registry -----------------------------------------------------------------------
+
+
+def test_every_action_a_rule_can_name_has_an_implementation() -> None:
+    check_actions()
+    expected = {"status", "latency", "drop:reset", "drop:empty", "drop:truncate", "drop:hang"}
+    assert set(ACTIONS) == expected
+    for data in (
+        {"status": 503},
+        {"latencyMs": 1},
+        *({"drop": kind} for kind in ("reset", "empty", "truncate", "hang")),
+    ):
+        assert rule_from(data).action in ACTIONS
+
+
+def test_a_fresh_registry_is_the_same_table() -> None:
+    assert middleware._actions() == ACTIONS
+
+
+def test_a_missing_action_fails_the_startup_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(ACTIONS, "drop:hang")
+    with pytest.raises(RuntimeError, match="drop:hang"):
+        check_actions()
+    with pytest.raises(RuntimeError, match="drop:hang"):
+        layer()
