@@ -284,7 +284,7 @@ CONTRACT_GAPS: tuple[ContractGap, ...] = (
     ),
     *_gaps(
         ("create-company",),
-        "name",
+        "body.name",
         r"^Must not be empty\.$",
         "The published name pattern admits a name of only spaces; Codat wants at least one "
         "visible character.",
@@ -305,7 +305,7 @@ CONTRACT_GAPS: tuple[ContractGap, ...] = (
     ),
     *_gaps(
         ("get-sync-flow-url",),
-        "merchantIdentifier",
+        "query.merchantIdentifier",
         r"^Cannot name a company\.$",
         "merchantIdentifier is any string in the contract; one that is not a company id must "
         "be usable as a company name (at least one visible allowed character).",
@@ -319,14 +319,14 @@ CONTRACT_GAPS: tuple[ContractGap, ...] = (
     ),
     *_gaps(
         ("create-connection",),
-        "platformKey",
+        "body.platformKey",
         r"^The integration is disabled\.$",
         "Whether an integration is enabled is account state, not request shape (the seed data "
         "can disable one).",
     ),
     *_gaps(
         ("update-connection",),
-        "status",
+        "body.status",
         r"^Only Linked -> Unlinked is allowed\.$",
         "Every status is valid in the contract, but the only change a client may make is to "
         "unlink a linked connection.",
@@ -353,11 +353,17 @@ CONTRACT_GAPS: tuple[ContractGap, ...] = (
         "so it may be missing); Codat parses them as date-times.",
     ),
     *_gaps(
-        _SYNCS,
-        "finish",
+        ("request-sync",),
+        "body.syncTo",
         r"^Must be later than start\.$",
-        "Nothing in the contract orders a sync range's ends; a range must end after it starts "
-        "(for request-sync: after the end of the last successful sync).",
+        "Nothing in the contract orders syncTo; a sync must end after it starts, which for "
+        "request-sync is the end of the last successful sync (or the configured start date).",
+    ),
+    *_gaps(
+        ("request-sync-for-date-range",),
+        "body.dateRange.finish",
+        r"^Must be later than start\.$",
+        "Nothing in the contract orders a sync range's ends; a range must end after it starts.",
     ),
     *_gaps(
         _SYNCS,

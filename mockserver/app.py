@@ -6,7 +6,10 @@ the world from the fixtures with the same seed, so a run can be replayed exactly
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from starlette.applications import Starlette
@@ -27,8 +30,14 @@ from mockserver.handlers import build_registry
 from mockserver.journal import Journal, JournalMiddleware
 from mockserver.settings import Settings
 from mockserver.spec import Spec
-from mockserver.store import World
+from mockserver.store import ConnectionChange, World
 from mockserver.surface import CodatSurface
+from mockserver.webhooks import (
+    CONNECTION_CREATED,
+    CONNECTION_DELETED,
+    WebhookHub,
+    status_change_event,
+)
 
 
 class MockState:
@@ -48,6 +57,11 @@ class MockState:
         self.world = self._new_world()
         self.faults = self._new_fault_book()
         self.rate_limiter = RateLimiter(settings.rate_limit, self.clock)
+        # Webhooks draw from their own stream, so deliveries never shift the API's ids.
+        self.webhooks = WebhookHub(self.clock, random.Random(f"{settings.seed}:webhooks"))
+        self.startup_consumers = frozenset(
+            self.webhooks.consumers.add(url).id for url in settings.webhook_urls
+        )
         self.journal = Journal()
 
     def _new_world(self) -> World:
@@ -59,15 +73,34 @@ class MockState:
             clock=self.clock,
             rng=random.Random(self.settings.seed),
             sync_duration=self.settings.sync_duration,
+            observer=self._connection_changed,
         )
+
+    def _connection_changed(self, change: ConnectionChange) -> None:
+        """A connection came, went or changed status: tell the webhook consumers."""
+        if change.before is None:
+            event: str | None = CONNECTION_CREATED
+        elif change.after is None:
+            event = CONNECTION_DELETED
+        else:
+            event = status_change_event(change.before, change.after)
+        if event is not None:
+            self.webhooks.emit_connection(
+                event, change.company, change.connection, client_id=change.client_id
+            )
 
     def reset(self) -> None:
         """Put every client's state back to the fixtures; the fault rules and rate limits back
-        to the startup settings; the journal empty. The clock keeps its time."""
+        to the startup settings; the journal empty; webhook consumers other than the startup
+        ones removed and pending deliveries dropped. The clock keeps its time."""
         self.world = self._new_world()
         self.faults = self._new_fault_book()
         self.rate_limiter.configure(self.settings.rate_limit, reset=True)
         self.journal.clear()
+        self.webhooks.reset()
+        for consumer in self.webhooks.consumers.all():
+            if consumer.id not in self.startup_consumers:
+                self.webhooks.remove_consumer(consumer.id)
 
     def _new_fault_book(self) -> FaultBook:
         """The startup rules (``--fault``, ``--faults``), with their ids from rule-1 on."""
@@ -93,7 +126,17 @@ def create_app(
     async def openapi_json(_: Request) -> Response:
         return Response(state.spec.json_bytes, media_type="application/json")
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        state.webhooks.start()
+        try:
+            yield
+        finally:
+            # Joining the delivery thread may wait on one attempt in flight: not on the loop.
+            await asyncio.to_thread(state.webhooks.stop)
+
     app = MockApp(
+        lifespan=lifespan,
         routes=[
             Mount("/_mock", routes=control_routes(state)),
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),

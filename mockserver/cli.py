@@ -77,6 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="emulate Codat's rate limits; optionally key=value,... e.g. "
         "'dailyBase=2,perCompanyConcurrency=1,perIpPerMinute=5'",
     )
+    serve.add_argument(
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="deliver webhooks (connection.deleted, ...) to URL; GET /_mock/webhooks shows "
+        "its signing secret (repeatable)",
+    )
+    webhooks = commands.add_parser("webhooks", help="webhook tools")
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    listen = webhook_commands.add_parser(
+        "listen", help="a local receiver that verifies and prints each delivery"
+    )
+    listen.add_argument("--port", type=int, required=True)
+    listen.add_argument("--secret", required=True, help="the consumer's whsec_ secret")
+    listen.add_argument("--host", default=DEFAULT_HOST)
     report = commands.add_parser("report", help="print the chaos report of a running mock")
     report.add_argument(
         "--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", help="the mock's base URL"
@@ -99,6 +115,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         strict=args.strict,
         sync_duration=args.sync_duration,
         fault_rules=rules,
+        webhook_urls=list(args.webhook),
     )
     if args.rate_limit is not None:
         settings.rate_limit = parse_rate_limit_string(args.rate_limit)
@@ -109,6 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "report":
         return _report(args.url, as_json=args.json)
+    if args.command == "webhooks":
+        from mockserver.webhooks import SecretError, run_listener
+
+        try:
+            run_listener(args.port, args.secret, host=args.host)
+        except SecretError as exc:
+            print(f"codat-mock: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "serve":
         import uvicorn
 
@@ -120,6 +146,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # a bad fixture or contract: say which, do not trace back
             print(f"codat-mock: cannot start: {exc}", file=sys.stderr)
             return 2
+        for consumer in app.state.mock.webhooks.consumers.all():
+            # The secret itself stays out of the logs: the control API answers it.
+            print(
+                f"codat-mock: webhooks to {consumer.url} (consumer {consumer.id}); "
+                "GET /_mock/webhooks shows its signing secret",
+                file=sys.stderr,
+            )
         # A hanging fault keeps its connection open until the client leaves; do not let it
         # hold up a shutdown for longer than a moment.
         uvicorn.run(

@@ -25,6 +25,7 @@ from mockserver.faults import FaultRuleError, rule_from
 from mockserver.faults.ratelimit import RateLimitConfig
 from mockserver.jsonio import json_response, loads
 from mockserver.report import build_report
+from mockserver.webhooks import webhook_routes
 
 if TYPE_CHECKING:
     from mockserver.app import MockState
@@ -83,6 +84,7 @@ def control_routes(state: MockState) -> list[Route]:
             state.clock.resume_real_time()
         else:
             raise _invalid("body", 'send {"advance": seconds}, {"set": iso} or {"realTime": true}')
+        state.webhooks.clock_moved()  # retries may have fallen due
         return json_response(_clock_view(state))
 
     # -- faults ----------------------------------------------------------------------------
@@ -161,15 +163,12 @@ def control_routes(state: MockState) -> list[Route]:
         raise NotFound(f"No sync was found with ID {sync_id}")
 
     async def deauthorize(request: Request) -> Response:
-        company_id = request.path_params["company_id"].lower()
-        connection_id = request.path_params["connection_id"].lower()
-        for client_id in state.world.client_ids():
-            tenant = state.world.tenant(client_id)
-            try:
-                return json_response(tenant.deauthorize_connection(company_id, connection_id))
-            except NotFound:
-                continue
-        raise NotFound(f"Data connection {connection_id} not found")
+        return json_response(_on_connection(state, request, "deauthorize_connection"))
+
+    async def delete_connection(request: Request) -> Response:
+        # The merchant removes the connection: the store forgets it and consumers get
+        # connection.deleted.
+        return json_response(_on_connection(state, request, "delete_connection"))
 
     # -- rate limits -------------------------------------------------------------------------
 
@@ -207,10 +206,27 @@ def control_routes(state: MockState) -> list[Route]:
             deauthorize,
             ["POST"],
         ),
+        ("/companies/{company_id}/connections/{connection_id}", delete_connection, ["DELETE"]),
         ("/rate-limit", get_rate_limit, ["GET"]),
         ("/rate-limit", put_rate_limit, ["PUT"]),
     ]
-    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in routes]
+    return [
+        Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in routes
+    ] + webhook_routes(state.webhooks, state.correlation_id)
+
+
+def _on_connection(state: MockState, request: Request, action: str) -> dict[str, Any]:
+    """Run a tenant's connection ``action`` on whichever client owns the connection."""
+    company_id = request.path_params["company_id"].lower()
+    connection_id = request.path_params["connection_id"].lower()
+    for client_id in state.world.client_ids():
+        tenant = state.world.tenant(client_id)
+        try:
+            result: dict[str, Any] = getattr(tenant, action)(company_id, connection_id)
+        except NotFound:
+            continue
+        return result
+    raise NotFound(f"Data connection {connection_id} not found")
 
 
 def _clock_view(state: MockState) -> dict[str, Any]:

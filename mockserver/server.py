@@ -81,7 +81,7 @@ class MockServer:
             self.app,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan="on",
             timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)

@@ -35,5 +35,7 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     #: Fault rules in force from startup (and again after each reset).
     fault_rules: list[FaultRule] = field(default_factory=list)
+    #: Webhook consumers registered at startup (``--webhook``), kept across resets.
+    webhook_urls: list[str] = field(default_factory=list)
     #: Rate-limit emulation (off unless enabled).
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)

@@ -457,6 +457,17 @@ CONTROL_ROUTES = {
     ("post", "/_mock/companies/{companyId}/connections/{connectionId}/deauthorize"),
     ("get", "/_mock/rate-limit"),
     ("put", "/_mock/rate-limit"),
+    ("delete", "/_mock/companies/{companyId}/connections/{connectionId}"),
+    ("get", "/_mock/webhooks"),
+    ("post", "/_mock/webhooks"),
+    ("delete", "/_mock/webhooks/{consumerId}"),
+    ("get", "/_mock/webhooks/deliveries"),
+    ("delete", "/_mock/webhooks/deliveries"),
+    ("get", "/_mock/webhooks/messages"),
+    ("get", "/_mock/webhooks/faults"),
+    ("post", "/_mock/webhooks/faults"),
+    ("delete", "/_mock/webhooks/faults"),
+    ("delete", "/_mock/webhooks/faults/{ruleId}"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from mockserver.store.catalog import Catalog
 from mockserver.store.syncs import STATUS_CODES, StatusCode
-from mockserver.store.tenant import Tenant
+from mockserver.store.tenant import ConnectionChange, ConnectionObserver, Tenant
 from mockserver.store.world import World
 
-__all__ = ["STATUS_CODES", "Catalog", "StatusCode", "Tenant", "World"]
+__all__ = [
+    "STATUS_CODES",
+    "Catalog",
+    "ConnectionChange",
+    "ConnectionObserver",
+    "StatusCode",
+    "Tenant",
+    "World",
+]

@@ -61,6 +61,24 @@ class Environment:
     lock: threading.RLock
     #: Seconds a newly requested sync takes to complete.
     sync_duration: float
+    #: Told of every connection change (the app turns them into webhooks).
+    observer: ConnectionObserver | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ConnectionChange:
+    """A connection was created (``before`` None), changed status, or deleted (``after``
+    None). ``company`` and ``connection`` are the JSON objects as they stand after it (the
+    connection as it last was, for a deletion)."""
+
+    client_id: str
+    company: dict[str, Any]
+    connection: dict[str, Any]
+    before: str | None
+    after: str | None
+
+
+ConnectionObserver = Callable[[ConnectionChange], None]
 
 
 def _locked(method: Callable[Concatenate[Tenant, _P], _R]) -> Callable[Concatenate[Tenant, _P], _R]:
@@ -94,6 +112,23 @@ class Tenant:
         if found is None:
             raise company_not_found(company_id)
         return found
+
+    def _changed(
+        self,
+        company: CompanyRecord,
+        connection: dict[str, Any],
+        before: str | None,
+        after: str | None,
+    ) -> dict[str, Any]:
+        """Tell the observer about a connection change (if any changed) and pass it on."""
+        observer = self._env.observer
+        if observer is not None and before != after:
+            observer(
+                ConnectionChange(
+                    self.client_id, company.render(self._now()), connection, before, after
+                )
+            )
+        return connection
 
     def _sync_summary(self, company: CompanyRecord, record: SyncRecord) -> dict[str, Any]:
         now = self._now()
@@ -150,7 +185,8 @@ class Tenant:
         """Add a ``PendingAuth`` connection to ``platform_key`` and return it."""
         company = self._company(company_id)
         record = self._new_connection(company, platform_key)
-        return company.render_connection(record, self._now())
+        rendered = company.render_connection(record, self._now())
+        return self._changed(company, rendered, None, record.status)
 
     def _new_connection(self, company: CompanyRecord, platform_key: str) -> conn.ConnectionRecord:
         platform = self._env.catalog.platform(platform_key)
@@ -186,8 +222,10 @@ class Tenant:
         """Change a connection's status (only ``Linked`` -> ``Unlinked``; ``None`` is no change)."""
         company = self._company(company_id)
         record = company.connection(connection_id)
+        before = record.status
         conn.apply_status_change(record, status)
-        return company.render_connection(record, self._now())
+        rendered = company.render_connection(record, self._now())
+        return self._changed(company, rendered, before, record.status)
 
     @_locked
     def update_connection_authorization(
@@ -196,16 +234,20 @@ class Tenant:
         """Supply authorization for a connection, which links it (from any status)."""
         company = self._company(company_id)
         record = company.connection(connection_id)
+        before = record.status
         conn.authorize(record, auth)
-        return company.render_connection(record, self._now())
+        rendered = company.render_connection(record, self._now())
+        return self._changed(company, rendered, before, record.status)
 
     @_locked
     def deauthorize_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
         """Control API: mark a connection ``Deauthorized``, as if the platform revoked access."""
         company = self._company(company_id)
         record = company.connection(connection_id)
+        before = record.status
         conn.deauthorize(record)
-        return company.render_connection(record, self._now())
+        rendered = company.render_connection(record, self._now())
+        return self._changed(company, rendered, before, record.status)
 
     @_locked
     def delete_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
@@ -214,7 +256,7 @@ class Tenant:
         record = company.connection(connection_id)
         rendered = company.render_connection(record, self._now())
         del company.connections[connection_id]
-        return rendered
+        return self._changed(company, rendered, record.status, None)
 
     # -- configuration --------------------------------------------------------------------
 

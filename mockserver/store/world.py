@@ -18,7 +18,7 @@ from mockserver.clock import Clock
 from mockserver.errors import BadRequest
 from mockserver.fixtures import Fixtures
 from mockserver.store.catalog import Catalog
-from mockserver.store.tenant import Environment, Tenant
+from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
 
 SNAPSHOT_VERSION = 1
 
@@ -33,6 +33,7 @@ class World:
         clock: Clock,
         rng: random.Random,
         sync_duration: float = 30.0,
+        observer: ConnectionObserver | None = None,
     ) -> None:
         if sync_duration < 0:
             raise ValueError("sync_duration must not be negative")
@@ -44,6 +45,7 @@ class World:
             rng=rng,
             lock=threading.RLock(),
             sync_duration=sync_duration,
+            observer=observer,
         )
         self._tenants: dict[str, Tenant] = {}
 
