@@ -141,7 +141,6 @@ def create_app(
             Mount("/_mock", routes=control_routes(state)),
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
-            Mount("", app=surface),
         ],
         # Outermost first: the journal sees everything the client saw (faults included);
         # faults come before rate limits, which come before the Codat surface.
@@ -161,6 +160,9 @@ def create_app(
             Middleware(RateLimitMiddleware, state=state),
         ],
     )
+    # Everything else is the Codat surface: it routes from the contract and answers any path,
+    # however odd, in Codat's error shape (a Mount would leave some to Starlette's text 404).
+    app.router.default = surface
     app.state.mock = state
     return app
 

@@ -93,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--port", type=int, required=True)
     listen.add_argument("--secret", required=True, help="the consumer's whsec_ secret")
     listen.add_argument("--host", default=DEFAULT_HOST)
+    contract = commands.add_parser(
+        "contract", help="run the contract suites (needs the 'test' extra installed)"
+    )
+    contract.add_argument("--base-url", help="the server under test (default: a fresh mock)")
+    contract.add_argument("--api-key", help="API key (default: $CODAT_API_KEY or a made-up one)")
+    contract.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="allow state-changing calls against a server that is no mock",
+    )
+    contract.add_argument("--examples", type=int, help="generated examples per operation")
+    contract.add_argument(
+        "--suite",
+        choices=["server", "client", "retries", "all"],
+        default="all",
+        help="which suite to run (default all; client and retries need a codat-mock)",
+    )
+    contract.add_argument("pytest_args", nargs="*", help="more pytest arguments, after --")
     report = commands.add_parser("report", help="print the chaos report of a running mock")
     report.add_argument(
         "--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", help="the mock's base URL"
@@ -126,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "report":
         return _report(args.url, as_json=args.json)
+    if args.command == "contract":
+        return _contract(args)
     if args.command == "webhooks":
         from mockserver.webhooks import SecretError, run_listener
 
@@ -165,6 +185,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+SUITES = {
+    "server": ("test_server_conformance.py",),
+    "client": ("test_client_conformance.py",),
+    "retries": ("test_retry_behaviour.py",),
+}
+
+
+def _contract(args: argparse.Namespace) -> int:
+    """Run the contract suites with pytest; the exit code is pytest's."""
+    try:
+        import pytest
+
+        import contracts
+    except ImportError as exc:
+        print(f"codat-mock: the contract suites need the test extra ({exc})", file=sys.stderr)
+        return 2
+    root = Path(contracts.__file__).resolve().parent
+    names = (
+        [n for suite in SUITES.values() for n in suite]
+        if args.suite == "all"
+        else list(SUITES[args.suite])
+    )
+    argv = [str(root / name) for name in names if (root / name).exists()]
+    argv += ["-p", "no:cacheprovider", "--rootdir", str(root), "-q"]
+    for flag, value in (
+        ("--base-url", args.base_url),
+        ("--api-key", args.api_key),
+        ("--examples", args.examples),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.allow_writes:
+        argv.append("--allow-writes")
+    return int(pytest.main([*argv, *args.pytest_args]))
 
 
 def _report(url: str, *, as_json: bool) -> int:

@@ -309,4 +309,4 @@ def _path_pattern(template: str) -> re.Pattern[str]:
             pattern += f"(?P<{piece[1:-1]}>[^/]+)"
         else:
             pattern += re.escape(piece)
-    return re.compile(f"^{pattern}/?$")
+    return re.compile(f"^{pattern}/?\\Z")  # \Z: "$" would also match before a final newline

@@ -92,6 +92,8 @@ def _check_param(
         problems.append(Problem(where, f"{param.name!r} is given {len(raws)} times; give it once"))
         return
     value, error = _coerce(raws[0], param.kind)
+    if error is None:
+        error = _format_range(value, param.schema.get("format"))
     if error:
         problems.append(Problem(where, error))
         return
@@ -103,6 +105,17 @@ def _check_param(
         # Ids are case-insensitive GUIDs; the store keeps the lowercase form.
         value = value.lower()
     out[param.name] = value
+
+
+_INTEGER_FORMATS = {"int32": 2**31, "int64": 2**63}
+
+
+def _format_range(value: Any, fmt: Any) -> str | None:
+    """The bounds an integer format implies (JSON Schema validators leave them unchecked)."""
+    bound = _INTEGER_FORMATS.get(fmt) if isinstance(fmt, str) else None
+    if bound is not None and isinstance(value, int) and not -bound <= value < bound:
+        return f"{value} is outside the range of {fmt}"
+    return None
 
 
 def _coerce(raw: str, kind: str) -> tuple[Any, str | None]:
