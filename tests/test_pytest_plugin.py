@@ -75,11 +75,32 @@ USER_TESTS = textwrap.dedent(
 )
 
 
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_example() -> str:
+    """The README's "Use it in your tests" example, as a user would paste it."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Use it in your tests") :]
+    start = section.index("```python\n") + len("```python\n")
+    return section[start : section.index("```", start)]
+
+
 def test_a_users_test_file_passes_with_only_the_plugin(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(USER_TESTS)
+    (tmp_path / "test_readme.py").write_text(_readme_example())
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "test_user.py",
+            "test_readme.py",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -87,7 +108,7 @@ def test_a_users_test_file_passes_with_only_the_plugin(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_a_failing_user_test_fails(tmp_path: Path) -> None:
