@@ -20,10 +20,11 @@ from starlette.routing import Route
 
 from mockserver.auth import authenticate
 from mockserver.clock import isoformat, parse_datetime
-from mockserver.errors import ApiError, BadRequest, NotFound, ValidationItem, error_body
+from mockserver.control_kit import control_routes_from, invalid, json_body, json_object
+from mockserver.errors import BadRequest, NotFound
 from mockserver.faults import FaultRuleError, rule_from
 from mockserver.faults.ratelimit import RateLimitConfig
-from mockserver.jsonio import json_response, loads
+from mockserver.jsonio import json_response
 from mockserver.report import build_report
 from mockserver.webhooks import webhook_routes
 
@@ -37,16 +38,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def control_routes(state: MockState) -> list[Route]:
     """The ``/_mock`` routes bound to one app's state."""
     document = yaml.safe_load(CONTROL_OPENAPI.read_text(encoding="utf-8"))
-
-    def guarded(handler: Endpoint) -> Endpoint:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as err:
-                body = error_body(err, state.correlation_id())
-                return json_response(body, err.status, err.headers)
-
-        return endpoint
 
     # -- where the mock stands ------------------------------------------------------------
 
@@ -66,24 +57,24 @@ def control_routes(state: MockState) -> list[Route]:
         return json_response(_clock_view(state))
 
     async def post_clock(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await json_object(request)
         if "advance" in body:
             seconds = body["advance"]
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-                raise _invalid("advance", "advance takes a number of seconds, zero or more")
+                raise invalid("advance", "advance takes a number of seconds, zero or more")
             try:
                 state.clock.advance(float(seconds))
             except (OverflowError, ValueError):
-                raise _invalid("advance", "that is past the end of the calendar") from None
+                raise invalid("advance", "that is past the end of the calendar") from None
         elif "set" in body:
             try:
                 state.clock.set(parse_datetime(str(body["set"])))
             except (OverflowError, ValueError):
-                raise _invalid("set", "set takes an ISO 8601 date-time") from None
+                raise invalid("set", "set takes an ISO 8601 date-time") from None
         elif body.get("realTime") is True:
             state.clock.resume_real_time()
         else:
-            raise _invalid("body", 'send {"advance": seconds}, {"set": iso} or {"realTime": true}')
+            raise invalid("body", 'send {"advance": seconds}, {"set": iso} or {"realTime": true}')
         state.webhooks.clock_moved()  # retries may have fallen due
         return json_response(_clock_view(state))
 
@@ -93,12 +84,12 @@ def control_routes(state: MockState) -> list[Route]:
         return json_response({"rules": [rule.to_json() for rule in state.faults.rules()]})
 
     async def add_fault(request: Request) -> Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         items = body if isinstance(body, list) else [body]
         try:
             rules = [rule_from(item) for item in items]
         except FaultRuleError as exc:
-            raise _invalid("rule", str(exc)) from None
+            raise invalid("rule", str(exc)) from None
         added = [active.to_json() for active in state.faults.add_all(rules)]
         return json_response({"rules": added} if isinstance(body, list) else added[0])
 
@@ -125,7 +116,7 @@ def control_routes(state: MockState) -> list[Route]:
         try:
             seconds = float(window) if window is not None else 60.0
         except ValueError:
-            raise _invalid("window", "window takes a number of seconds") from None
+            raise invalid("window", "window takes a number of seconds") from None
         return json_response(build_report(state.journal.entries(), window_seconds=seconds))
 
     # -- the world ---------------------------------------------------------------------------
@@ -138,18 +129,18 @@ def control_routes(state: MockState) -> list[Route]:
         return json_response(state.world.snapshot())
 
     async def put_state(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await json_object(request)
         state.world.load(body)
         return json_response(state.world.snapshot())
 
     async def force_outcome(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await json_object(request)
         code = body.get("syncStatusCode")
         if isinstance(code, bool) or not isinstance(code, int):
-            raise _invalid("syncStatusCode", "syncStatusCode takes a documented integer code")
+            raise invalid("syncStatusCode", "syncStatusCode takes a documented integer code")
         message = body.get("message")
         if message is not None and not isinstance(message, str):
-            raise _invalid("message", "message takes a string")
+            raise invalid("message", "message takes a string")
         sync_id = request.path_params["sync_id"].lower()
         for client_id in state.world.client_ids():
             try:
@@ -176,11 +167,11 @@ def control_routes(state: MockState) -> list[Route]:
         return json_response(state.rate_limiter.config.to_json())
 
     async def put_rate_limit(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await json_object(request)
         try:
             config = RateLimitConfig.from_json(body, base=state.rate_limiter.config)
         except (TypeError, ValueError) as exc:
-            raise _invalid("body", str(exc)) from None
+            raise invalid("body", str(exc)) from None
         state.rate_limiter.configure(config)
         return json_response(state.rate_limiter.config.to_json())
 
@@ -210,9 +201,9 @@ def control_routes(state: MockState) -> list[Route]:
         ("/rate-limit", get_rate_limit, ["GET"]),
         ("/rate-limit", put_rate_limit, ["PUT"]),
     ]
-    return [
-        Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in routes
-    ] + webhook_routes(state.webhooks, state.correlation_id)
+    return control_routes_from(routes, state.correlation_id) + webhook_routes(
+        state.webhooks, state.correlation_id
+    )
 
 
 def _on_connection(state: MockState, request: Request, action: str) -> dict[str, Any]:
@@ -240,33 +231,11 @@ def _journal_filters(request: Request) -> dict[str, Any]:
         filters["operation_id"] = params["operationId"]
     if "status" in params:
         if not (params["status"].isascii() and params["status"].isdigit()):
-            raise _invalid("status", "status takes an HTTP status code")
+            raise invalid("status", "status takes an HTTP status code")
         filters["status"] = int(params["status"])
     if "since" in params:
         try:
             filters["since"] = parse_datetime(params["since"])
         except ValueError:
-            raise _invalid("since", "since takes an ISO 8601 date-time") from None
+            raise invalid("since", "since takes an ISO 8601 date-time") from None
     return filters
-
-
-def _invalid(field: str, message: str) -> BadRequest:
-    return BadRequest(
-        "Error processing request - not valid.",
-        validation=[ValidationItem(field, message, "control")],
-    )
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise _invalid("body", "the body is not valid JSON") from None
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    body = await _json_body(request)
-    if not isinstance(body, dict):
-        raise _invalid("body", "the body must be a JSON object")
-    return body

@@ -21,14 +21,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver.errors import ApiError, BadRequest, ValidationItem, error_body
-from mockserver.jsonio import json_response, loads
+from mockserver.control_kit import control_routes_from, invalid, json_body
+from mockserver.jsonio import json_response
 from mockserver.webhooks.delivery import WebhookHub
 from mockserver.webhooks.faults import delivery_rule_from
 
@@ -40,17 +39,8 @@ _OUTCOMES = ("pending", "delivered", "failed", "cancelled")
 def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[Route]:
     """The ``/webhooks`` routes bound to ``hub``; errors carry ids from ``correlation_id``."""
 
-    def guarded(handler: Endpoint) -> Endpoint:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as err:
-                return json_response(error_body(err, correlation_id()), err.status, err.headers)
-
-        return endpoint
-
     async def add_consumer(request: Request) -> Response:
-        consumer = hub.consumers.add_from_json(await _json_body(request))
+        consumer = hub.consumers.add_from_json(await json_body(request))
         return json_response(consumer.to_json())
 
     async def list_consumers(_: Request) -> Response:
@@ -63,7 +53,7 @@ def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[R
         params = request.query_params
         outcome = params.get("outcome")
         if outcome is not None and outcome not in _OUTCOMES:
-            raise _invalid("outcome", f"outcome is one of {', '.join(_OUTCOMES)}")
+            raise invalid("outcome", f"outcome is one of {', '.join(_OUTCOMES)}")
         attempts = hub.deliveries(
             message_id=params.get("messageId"),
             consumer_id=params.get("consumerId"),
@@ -83,7 +73,7 @@ def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[R
         return json_response({"rules": [r.to_json() for r in hub.faults.rules()]})
 
     async def add_fault(request: Request) -> Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         items = body if isinstance(body, list) else [body]
         rules = [delivery_rule_from(item) for item in items]
         added = [hub.faults.add(rule).to_json() for rule in rules]
@@ -109,19 +99,4 @@ def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[R
         ("/webhooks/faults/{rule_id}", remove_fault, ["DELETE"]),
         ("/webhooks/{consumer_id}", remove_consumer, ["DELETE"]),
     ]
-    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in routes]
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise _invalid("body", "the body is not valid JSON") from None
-
-
-def _invalid(field: str, message: str) -> BadRequest:
-    return BadRequest(
-        "Error processing request - not valid.",
-        validation=[ValidationItem(field, message, "control")],
-    )
+    return control_routes_from(routes, correlation_id)

@@ -1,0 +1,61 @@
+"""What every control route shares: JSON bodies in, Codat-shaped errors out.
+
+The ``/_mock`` routes (mockserver.control, mockserver.webhooks.routes) are plain Starlette
+endpoints; these helpers keep their error handling and body parsing in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mockserver.errors import ApiError, BadRequest, ValidationItem, error_body
+from mockserver.jsonio import json_response, loads
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def control_routes_from(
+    table: Iterable[tuple[str, Endpoint, list[str]]], correlation_id: Callable[[], str]
+) -> list[Route]:
+    """Routes for ``(path, endpoint, methods)`` rows; an ApiError becomes its ErrorMessage."""
+
+    def guarded(handler: Endpoint) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as err:
+                return json_response(error_body(err, correlation_id()), err.status, err.headers)
+
+        return endpoint
+
+    return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in table]
+
+
+def invalid(field: str, message: str) -> BadRequest:
+    """A 400 naming one field of a control request."""
+    return BadRequest(
+        "Error processing request - not valid.",
+        validation=[ValidationItem(field, message, "control")],
+    )
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body (an empty body reads as ``{}``); 400 when it is not JSON."""
+    raw = await request.body()
+    try:
+        return loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise invalid("body", "the body is not valid JSON") from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON body, which must be an object."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise invalid("body", "the body must be a JSON object")
+    return body
