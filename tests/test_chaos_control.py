@@ -30,11 +30,6 @@ from tests.test_chaos_sdk import (
     sdk_client,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Accessing the 'model_fields' attribute on the instance is deprecated"
-    r":pydantic.warnings.PydanticDeprecatedSince211:codat_sync_for_commerce\.models\."
-)
-
 AUTH = {"Authorization": authorization_for(API_KEY)}
 COIN: dict[str, Any] = {
     "operationId": "list-integrations",

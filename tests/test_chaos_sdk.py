@@ -31,13 +31,6 @@ from mockserver.clock import Clock
 from mockserver.server import MockServer
 from mockserver.settings import Settings
 
-# The SDK's own serializers trip pydantic 2.11's deprecation of instance ``model_fields``
-# (see tests/test_sdk.py); exactly that warning from the SDK's models is let through.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Accessing the 'model_fields' attribute on the instance is deprecated"
-    r":pydantic.warnings.PydanticDeprecatedSince211:codat_sync_for_commerce\.models\."
-)
-
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 T0_TEXT = "2026-03-02T09:00:00Z"
 API_KEY = "chaos-key-alpha"

@@ -37,16 +37,6 @@ from mockserver.server import MockServer
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 
-# SDK 6.1.0's generated serializers read ``self.model_fields`` on model instances, which
-# pydantic deprecated in 2.11 (the SDK pins only ``pydantic>=2.10.3``). The warning fires in
-# the SDK's own code whenever it serializes a model with nullable fields (Localization,
-# VisibleAccounts); nothing in this project can fix it, so exactly that warning, raised from
-# the SDK's model modules, is let through. Every other warning stays an error.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Accessing the 'model_fields' attribute on the instance is deprecated"
-    r":pydantic.warnings.PydanticDeprecatedSince211:codat_sync_for_commerce\.models\."
-)
-
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 T0_TEXT = "2026-03-02T09:00:00Z"
 API_KEY = "sdk-key-alpha"

@@ -33,11 +33,6 @@ from tests.test_sdk import (
     whoami,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Accessing the 'model_fields' attribute on the instance is deprecated"
-    r":pydantic.warnings.PydanticDeprecatedSince211:codat_sync_for_commerce\.models\."
-)
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
