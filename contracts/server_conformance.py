@@ -11,9 +11,10 @@ The suite is built from three pieces, usable against the in-process mock or any 
   (:data:`CONTRACT_GAPS`), and ``ensure_resource_availability`` knows the 404s that are about
   something other than the resource just created (:data:`OTHER_MISSING`). Everywhere else
   they are the built-in checks, unchanged.
-* :func:`conformance_state_machine` wraps ``schema.as_state_machine()`` so a stateful run
-  records which OpenAPI links it followed, and with what result (:class:`LinkTally`): a
-  stateful test that never chains proves nothing, so callers assert on the tally.
+* :func:`run_stateful` runs the stateful phase, seeded, on :func:`conformance_state_machine`
+  (``schema.as_state_machine()`` plus the checks above), and returns which OpenAPI links it
+  followed and with what result (:class:`LinkTally`): a stateful test that never chains
+  proves nothing, so callers assert on the tally.
 """
 
 from __future__ import annotations
@@ -29,13 +30,25 @@ import hypothesis
 import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import CheckFunction
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
 from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi import checks as openapi_checks
 
-CONTRACT_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+from mockserver.spec import DEFAULT_SPEC_PATH
+
+#: The contract, wherever the mock finds it (a checkout or an installed wheel).
+CONTRACT_PATH = DEFAULT_SPEC_PATH
 #: The contract's security scheme: an API key in the ``Authorization`` header.
 SECURITY_SCHEME = "auth_header"
+
+#: The methods a read-only run may send: the operations it calls are GETs, and these are what
+#: it may try in their place to see that the server refuses an unlisted method.
+SAFE_METHODS = frozenset({"options", "trace"})
+
+#: GET operations that change state all the same: get-sync-flow-url prepares a company (and
+#: its connections) for the merchant it names. A read-only run leaves them out.
+WRITING_GETS = ("get-sync-flow-url",)
 
 #: Every check the suite must run. schemathesis 4 enables all of its built-in checks by
 #: default; the list is spelled out so a schemathesis upgrade that drops or renames one is
@@ -58,6 +71,10 @@ REQUIRED_CHECKS = (
 )
 
 
+#: Stateful scenarios below which a run rarely gets as deep as a sync's own links.
+MIN_STATEFUL_SCENARIOS = 10
+
+
 @dataclass(slots=True, frozen=True)
 class Budget:
     """How much the suite generates; the defaults fit a CI run of a couple of minutes."""
@@ -71,6 +88,14 @@ class Budget:
     #: scenario has to get past them to reach the links of the connection or sync it made.
     stateful_scenarios: int = 80
     stateful_steps: int = 50
+
+    @classmethod
+    def for_examples(cls, examples: int) -> Budget:
+        """A budget of ``examples`` fuzzing cases per operation, and stateful scenarios in
+        proportion to the default's (but never fewer than :data:`MIN_STATEFUL_SCENARIOS`)."""
+        default = cls()
+        scenarios = -(-default.stateful_scenarios * examples // default.max_examples)
+        return cls(max_examples=examples, stateful_scenarios=max(MIN_STATEFUL_SCENARIOS, scenarios))
 
 
 @dataclass(slots=True, frozen=True)
@@ -128,19 +153,22 @@ def conformance_config(
     vocabulary: Vocabulary | None = None,
     *,
     base_url: str | None = None,
+    read_only: bool = False,
 ) -> schemathesis.Config:
-    """A schemathesis configuration with every phase and check on, seeded and derandomized.
+    """A schemathesis configuration with every phase and check on, and a fixed seed.
 
     ``authorization`` is the full ``Authorization`` header value (``Basic <base64 key>``). It is
     given to the contract's ``auth_header`` scheme, so schemathesis knows it as the operation's
     credentials: ``ignored_auth`` can then take it away and check that the server refuses.
+
+    ``read_only`` keeps the run from changing anything on the server (see :data:`SAFE_METHODS`).
     """
     budget = budget or Budget()
     dictionaries, parameters = (vocabulary or Vocabulary()).bindings()
     generation = {
         "max-examples": budget.max_examples,
-        "deterministic": True,
-        # No example database: a run depends on the seed alone, and writes no files.
+        # No example database: with the fixed seed, a run depends on nothing else (and a
+        # different seed explores different cases; derandomize would ignore it).
         "database": "none",
     }
     raw: dict[str, Any] = {
@@ -174,6 +202,16 @@ def conformance_config(
     }
     if base_url is not None:
         raw["base-url"] = base_url
+    if read_only:
+        # Only the contract's GET operations, less those that write all the same...
+        raw["operations"] = [
+            {"exclude-method": "GET", "enabled": False},
+            *({"include-operation-id": op, "enabled": False} for op in WRITING_GETS),
+        ]
+        # ...and, where the coverage phase tries a method the contract does not list for a
+        # path, only methods that are safe whatever the server does with them: a live API
+        # may well serve an unlisted DELETE on the same path.
+        raw["phases"]["coverage"]["unexpected-methods"] = sorted(SAFE_METHODS)
     return schemathesis.Config.from_dict(raw)
 
 
@@ -195,9 +233,16 @@ def schema_for_url(
     vocabulary: Vocabulary | None = None,
     *,
     contract: Path = CONTRACT_PATH,
+    read_only: bool = False,
 ) -> BaseSchema:
-    """The contract from ``contract``, aimed at a running server at ``base_url``."""
-    config = conformance_config(authorization, budget, vocabulary, base_url=base_url)
+    """The contract from ``contract``, aimed at a running server at ``base_url``.
+
+    ``read_only`` leaves out every operation but the GETs that only read (and unsafe methods
+    in their place): for a server whose data must not change, such as the live API.
+    """
+    config = conformance_config(
+        authorization, budget, vocabulary, base_url=base_url, read_only=read_only
+    )
     return schemathesis.openapi.from_path(contract, config=config)
 
 
@@ -475,6 +520,19 @@ def ensure_resource_availability_for_the_company(
     return openapi_checks.ensure_resource_availability(ctx, response, case)
 
 
+def note_failed_checks(group: FailureGroup) -> None:
+    """Add a note to ``group`` naming the checks behind its failures.
+
+    schemathesis titles a failure by what went wrong (``ST108 Response violates schema``);
+    the note adds the check names this suite's configuration and docs use.
+    """
+    lines = {
+        f"{failure.code} {failure.title}: {' or '.join(type(failure).checks) or 'a custom check'}"
+        for failure in group.exceptions
+    }
+    group.add_note("Failed checks:\n" + "\n".join(f"  - {line}" for line in sorted(lines)))
+
+
 def _json_or_none(response: Response) -> Any:
     try:
         return response.json()
@@ -543,7 +601,11 @@ def _operation_id(case: Case[Any]) -> str:
 
 
 def conformance_state_machine(
-    schema: BaseSchema, tally: LinkTally, *, reset: Callable[[], None] | None = None
+    schema: BaseSchema,
+    tally: LinkTally,
+    *,
+    reset: Callable[[], None] | None = None,
+    seed: int | None = None,
 ) -> type[APIStateMachine]:
     """``schema.as_state_machine()``, recording into ``tally`` and running ADDITIONAL_CHECKS.
 
@@ -551,6 +613,7 @@ def conformance_state_machine(
     Hypothesis replays scenarios (to confirm and shrink a failure) and expects a replay to
     see the same responses; a server whose state carries over from earlier scenarios breaks
     that, and a real failure then surfaces as a confusing ``FlakyStrategyDefinition``.
+    ``seed`` fixes the scenarios Hypothesis generates.
     """
     base = schema.as_state_machine()
 
@@ -573,18 +636,24 @@ def conformance_state_machine(
             **kwargs: Any,
         ) -> None:
             extra = [*ADDITIONAL_CHECKS, *(additional_checks or [])]
-            super().validate_response(response, case, additional_checks=extra, **kwargs)
+            try:
+                super().validate_response(response, case, additional_checks=extra, **kwargs)
+            except FailureGroup as group:
+                note_failed_checks(group)
+                raise
 
+    if seed is not None:
+        # Hypothesis takes a state machine's seed from the class, as @seed leaves it.
+        hypothesis.seed(seed)(ConformanceStateMachine)
     return ConformanceStateMachine
 
 
 def stateful_settings(budget: Budget | None = None) -> hypothesis.settings:
-    """Hypothesis settings for a deterministic stateful run within the budget."""
+    """Hypothesis settings for a stateful run within the budget (seed it for determinism)."""
     budget = budget or Budget()
     return hypothesis.settings(
         max_examples=budget.stateful_scenarios,
         stateful_step_count=budget.stateful_steps,
-        derandomize=True,
         database=None,
         deadline=None,
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink],
@@ -594,3 +663,14 @@ def stateful_settings(budget: Budget | None = None) -> hypothesis.settings:
             hypothesis.HealthCheck.filter_too_much,
         ],
     )
+
+
+def run_stateful(
+    schema: BaseSchema, budget: Budget | None = None, *, reset: Callable[[], None] | None = None
+) -> LinkTally:
+    """Run the stateful phase within ``budget``, seeded with its seed; what it did."""
+    budget = budget or Budget()
+    tally = LinkTally()
+    machine = conformance_state_machine(schema, tally, reset=reset, seed=budget.seed)
+    machine.run(settings=stateful_settings(budget))
+    return tally
