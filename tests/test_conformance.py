@@ -40,11 +40,10 @@ from contracts.server_conformance import (
     LinkTally,
     Vocabulary,
     enabled_checks,
-    is_contract_gap,
-    is_other_missing,
     note_failed_checks,
     schema_for_url,
 )
+from contracts.server_gaps import is_contract_gap, is_other_missing
 from contracts.test_server_conformance import RunLog
 from mockserver.auth import authorization_for
 
