@@ -10,16 +10,7 @@ from starlette.testclient import TestClient
 from mockserver.auth import client_id_for
 from mockserver.settings import MAX_BODY_BYTES
 from tests.conftest import API_KEY
-
-ERROR_KEYS = {
-    "statusCode",
-    "service",
-    "error",
-    "correlationId",
-    "validation",
-    "canBeRetried",
-    "detailedErrorCode",
-}
+from tests.handlers.support import ERROR_KEYS
 
 
 def _is_codat_error(response_json: dict[str, object], status: int) -> bool:

@@ -33,21 +33,12 @@ from mockserver.faults.rules import rule_from
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from tests.conftest import API_KEY, OTHER_KEY
-from tests.handlers.support import client_id, ok
+from tests.handlers.support import ERROR_KEYS, client_id, ok
 
 if TYPE_CHECKING:
     from mockserver.routing import Router
 
 CORRELATION = re.compile(r"[0-9a-f]{32}")
-ERROR_KEYS = {
-    "statusCode",
-    "service",
-    "error",
-    "correlationId",
-    "validation",
-    "canBeRetried",
-    "detailedErrorCode",
-}
 
 
 def add_rule(client: TestClient, **rule: Any) -> dict[str, Any]:

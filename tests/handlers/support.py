@@ -27,6 +27,18 @@ VIEWED_PLATFORMS = ("fztf", "gbol", "qhyg")
 OVERSIZED_BODY = b'{"name": "' + b"a" * MAX_BODY_BYTES + b'"}'
 
 _CORRELATION_ID = re.compile(r"[0-9a-f]{32}")
+#: The fields of Codat's ErrorMessage, every one of which the mock always sends.
+ERROR_KEYS = frozenset(
+    {
+        "statusCode",
+        "service",
+        "error",
+        "correlationId",
+        "validation",
+        "canBeRetried",
+        "detailedErrorCode",
+    }
+)
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 ValidationExpectation = tuple[str | None, str, str | None]
@@ -63,15 +75,7 @@ def expect_error(
     """
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
-    assert set(body) == {
-        "statusCode",
-        "service",
-        "error",
-        "correlationId",
-        "validation",
-        "canBeRetried",
-        "detailedErrorCode",
-    }
+    assert set(body) == ERROR_KEYS
     assert body["statusCode"] == status
     assert body["service"] == service
     assert body["error"] == error
