@@ -10,9 +10,10 @@ rather than invented.
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from mockserver.clock import parse_datetime
 from mockserver.store.companies import CompanyRecord
@@ -28,9 +29,16 @@ def accounting_connection(company: CompanyRecord) -> ConnectionRecord | None:
     return candidates[0] if candidates else None
 
 
-def render_configuration(default: dict[str, Any], company: CompanyRecord) -> dict[str, Any]:
-    """The contract's Configuration object for ``company``."""
-    config = copy.deepcopy(default)
+def configuration_template(default: dict[str, Any]) -> bytes:
+    """The default configuration, serialized once: reading a fresh copy back from JSON is
+    about ten times faster than a deep copy, and every answer needs a copy of its own."""
+    return orjson.dumps(default)
+
+
+def render_configuration(template: bytes, company: CompanyRecord) -> dict[str, Any]:
+    """The contract's Configuration object for ``company`` (``template`` from
+    :func:`configuration_template`)."""
+    config: dict[str, Any] = orjson.loads(template)
     config["companyId"] = company.id
     accounting = accounting_connection(company)
     if accounting is not None:

@@ -61,6 +61,8 @@ class Environment:
     lock: threading.RLock
     #: Seconds a newly requested sync takes to complete.
     sync_duration: float
+    #: The default configuration, serialized once (see configuration_template).
+    configuration: bytes
     #: Told of every connection change (the app turns them into webhooks).
     observer: ConnectionObserver | None = None
 
@@ -263,7 +265,7 @@ class Tenant:
     @_locked
     def configuration(self, company_id: str) -> dict[str, Any]:
         """The company's Configuration object."""
-        return render_configuration(self._env.fixtures.configuration, self._company(company_id))
+        return render_configuration(self._env.configuration, self._company(company_id))
 
     @_locked
     def set_configuration(self, company_id: str) -> dict[str, Any]:
@@ -276,7 +278,7 @@ class Tenant:
                 "its configuration can be changed once the sync has finished."
             )
         company.configured = True
-        return render_configuration(self._env.fixtures.configuration, company)
+        return render_configuration(self._env.configuration, company)
 
     # -- syncs ----------------------------------------------------------------------------
 

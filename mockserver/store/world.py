@@ -18,6 +18,7 @@ from mockserver.clock import Clock
 from mockserver.errors import BadRequest
 from mockserver.fixtures import Fixtures
 from mockserver.store.catalog import Catalog
+from mockserver.store.configuration import configuration_template
 from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
 
 SNAPSHOT_VERSION = 1
@@ -46,6 +47,7 @@ class World:
             lock=threading.RLock(),
             sync_duration=sync_duration,
             observer=observer,
+            configuration=configuration_template(fixtures.configuration),
         )
         self._tenants: dict[str, Tenant] = {}
 
