@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from contracts.conftest import Target
 
 # The SDK's own serializers trip pydantic 2.11's deprecation of instance ``model_fields``
-# (see tests/test_sdk.py); exactly that warning from the SDK's models is let through.
+# (see filterwarnings in pyproject.toml); exactly that warning from the SDK's models is let
+# through, here too because `codat-mock contract` runs this suite outside the checkout.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Accessing the 'model_fields' attribute on the instance is deprecated"
     r":pydantic.warnings.PydanticDeprecatedSince211:codat_sync_for_commerce\.models\."

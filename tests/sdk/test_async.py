@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -19,30 +19,17 @@ from codat_sync_for_commerce.models import errors, shared
 from mockserver.auth import authorization_for
 from mockserver.server import MockServer
 from mockserver.spec import Spec
-from tests.test_sdk import (
+from tests.sdk.support import (
     API_KEY,
     OTHER_KEY,
     PAST_SYNC_DURATION,
     SCHEDULE_START,
     T0_TEXT,
     Wire,
-    fresh,
     given,
     present,
-    running_mock,
     whoami,
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with running_mock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    return fresh(server)
 
 
 @asynccontextmanager
