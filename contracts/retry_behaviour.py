@@ -531,7 +531,7 @@ def render(observations: Sequence[Observation]) -> str:
         "grows 1.5 times per retry, adds up to 1 s of random jitter to each wait, caps a "
         "wait at 60 s and keeps going for up to an hour.",
         "- When that time is up on a retryable status, the SDK stops and raises the last "
-        "error as if it had not retried (see `tests/test_chaos_sdk.py` for a persistent 429).",
+        "error as if it had not retried (see `tests/chaos/test_sdk.py` for a persistent 429).",
         "- The SDK retries 408, 429 and every 5xx on all 22 operations, POSTs included; it "
         "never looks at `Retry-After`.",
         "",

@@ -4,7 +4,6 @@ rules' life cycle, seeded schedules, rate limits, and the routes that move the w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from mockserver.auth import authorization_for
 from mockserver.faults.rules import FaultRule
 from mockserver.server import MockServer
 from mockserver.settings import Settings
-from tests.test_chaos_sdk import (
+from tests.chaos.test_sdk import (
     API_KEY,
     RATE_LIMITS_OFF,
     SEED,
@@ -24,7 +23,6 @@ from tests.test_chaos_sdk import (
     add_fault,
     company_names,
     control,
-    fresh,
     journal,
     running_mock,
     sdk_client,
@@ -37,23 +35,6 @@ COIN: dict[str, Any] = {
     "probability": 0.5,
     "seed": 42,
 }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with running_mock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    return fresh(server)
-
-
-@pytest.fixture
-def ctl(mock: MockServer) -> Iterator[httpx.Client]:
-    with control(mock) as client:
-        yield client
 
 
 def error_items(response: httpx.Response) -> list[dict[str, Any]]:

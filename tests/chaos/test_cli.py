@@ -20,7 +20,7 @@ from mockserver.faults.rules import (
     parse_fault_string,
     rule_from,
 )
-from tests.test_chaos_sdk import API_KEY, add_fault, control, journal, running_mock
+from tests.chaos.test_sdk import API_KEY, add_fault, control, journal, running_mock
 
 AUTH = {"Authorization": authorization_for(API_KEY)}
 

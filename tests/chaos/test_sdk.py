@@ -7,7 +7,7 @@ few milliseconds: the SDK adds up to a second of random jitter to every wait, bu
 wait at ``max_interval``, so a small cap keeps every test fast. The SDK never reads
 ``Retry-After``, so the values rules send there cost no time.
 
-The helpers here are shared by the other ``test_chaos_*`` modules.
+The helpers here are shared by the other modules of ``tests/chaos``.
 """
 
 from __future__ import annotations
@@ -83,9 +83,8 @@ def fresh(mock: MockServer) -> MockServer:
     with control(mock) as ctl:
         assert ctl.post("/_mock/reset").json() == {"status": "reset"}
         assert ctl.post("/_mock/clock", json={"set": T0_TEXT}).json()["now"] == T0_TEXT
-        # A reset keeps the rate-limit settings (see test_chaos_control), so put back all of them.
-        limits = ctl.put("/_mock/rate-limit", json=RATE_LIMITS_OFF)
-        assert limits.json() == RATE_LIMITS_OFF
+        # A reset also puts the rate limits back to the startup settings (off).
+        assert ctl.get("/_mock/rate-limit").json() == RATE_LIMITS_OFF
     return mock
 
 
@@ -181,23 +180,6 @@ def company_names(mock: MockServer) -> list[str]:
     client_id = client_id_for(API_KEY)
     tenants = [tenant for tenant in snapshot["tenants"] if tenant["clientId"] == client_id]
     return [company["name"] for tenant in tenants for company in tenant["companies"]]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with running_mock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    return fresh(server)
-
-
-@pytest.fixture
-def ctl(mock: MockServer) -> Iterator[httpx.Client]:
-    with control(mock) as client:
-        yield client
 
 
 # -- 429 with Retry-After, then success ------------------------------------------------------
