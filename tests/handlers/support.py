@@ -26,6 +26,8 @@ VIEWED_PLATFORMS = ("fztf", "gbol", "qhyg")
 #: A JSON body just over the mock's 1 MiB limit (the server answers 413 before parsing it).
 OVERSIZED_BODY = b'{"name": "' + b"a" * MAX_BODY_BYTES + b'"}'
 
+#: The message of a 400 for a request the contract rejects.
+INVALID = "Error processing request - not valid."
 _CORRELATION_ID = re.compile(r"[0-9a-f]{32}")
 #: The fields of Codat's ErrorMessage, every one of which the mock always sends.
 ERROR_KEYS = frozenset(

@@ -14,6 +14,7 @@ from mockserver.clock import Clock
 from mockserver.fixtures import Fixtures
 from tests.conftest import API_KEY
 from tests.handlers.support import (
+    INVALID,
     OVERSIZED_BODY,
     UNKNOWN_ID,
     Rejected,
@@ -28,7 +29,6 @@ from tests.handlers.support import (
     request_sync,
 )
 
-INVALID = "Error processing request - not valid."
 MALFORMED = "Error parsing query - Malformed query."
 
 

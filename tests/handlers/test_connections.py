@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from mockserver.fixtures import Fixtures
 from tests.handlers.support import (
     ANY_ITEM,
+    INVALID,
     OVERSIZED_BODY,
     UNKNOWN_ID,
     Rejected,
@@ -27,7 +28,6 @@ from tests.handlers.support import (
     ok,
 )
 
-INVALID = "Error processing request - not valid."
 XERO_SOURCE_ID = "a284ba9e-f3ee-5b1b-939a-9ea6524fd491"
 
 

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from mockserver.fixtures import Fixtures
 from tests.handlers.support import (
+    INVALID,
     OVERSIZED_BODY,
     UNKNOWN_ID,
     Rejected,
@@ -21,7 +22,6 @@ from tests.handlers.support import (
     world_view,
 )
 
-INVALID = "Error processing request - not valid."
 TEXT = "/sync/commerce/config/ui/text"
 NEXT = "configure-misc-nextButton"
 REQUIRED_KEY = "configure-content-sales-accounts-entries-sales"

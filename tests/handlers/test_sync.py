@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from mockserver.clock import Clock
 from tests.handlers.support import (
     ANY_ITEM,
+    INVALID,
     OVERSIZED_BODY,
     UNKNOWN_ID,
     Rejected,
@@ -25,7 +26,6 @@ from tests.handlers.support import (
     request_sync,
 )
 
-INVALID = "Error processing request - not valid."
 OVERLAP = "Date overlaps with a previous sync date range."
 
 
