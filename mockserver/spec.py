@@ -111,6 +111,13 @@ class Operation:
     body: SchemaValidator | None
     responses: Mapping[int, ResponseSpec]
     pattern: re.Pattern[str] = field(compare=False)
+    #: The names of the query parameters the contract declares (asked on every request, so
+    #: worked out once).
+    query_names: frozenset[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = frozenset(p.name for p in self.parameters if p.location == "query")
+        object.__setattr__(self, "query_names", names)
 
     @property
     def handler_name(self) -> str:
@@ -121,11 +128,6 @@ class Operation:
     def literal_segments(self) -> int:
         """How many path segments are literal; routes with more literals match first."""
         return sum(1 for part in self.path.split("/") if part and "{" not in part)
-
-    @property
-    def query_names(self) -> frozenset[str]:
-        """The names of the query parameters the contract declares."""
-        return frozenset(p.name for p in self.parameters if p.location == "query")
 
     def parameters_in(self, location: str) -> Iterator[Parameter]:
         return (p for p in self.parameters if p.location == location)
