@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from mockserver import cli_env
 from mockserver.faults.ratelimit import parse_rate_limit_string
 from mockserver.faults.rules import load_rules_file, parse_fault_string
 from mockserver.report import format_report
@@ -23,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="codat-mock",
         description="A stateful mock of Codat's Sync for Commerce API (v1.1).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the mock server")
     serve.add_argument(
@@ -116,7 +119,48 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", help="the mock's base URL"
     )
     report.add_argument("--json", action="store_true", help="print the raw JSON report")
+    # Last, so that every serve flag, whoever added it, gets its variable.
+    cli_env.document(serve)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("codat-mock")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout never installed
+        return "unknown"
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    raise LookupError(name)  # pragma: no cover - build_parser always has the command
+
+
+def parse_args(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> argparse.Namespace:
+    """The command line, with each ``serve`` flag it leaves out taken from its
+    ``CODAT_MOCK_*`` variable in ``environ`` (default: the process environment)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve = _subparser(parser, "serve")
+        try:
+            cli_env.apply(
+                serve,
+                args,
+                argv[argv.index("serve") + 1 :],
+                os.environ if environ is None else environ,
+            )
+        except cli_env.EnvError as exc:
+            serve.error(str(exc))
+    return args
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -140,8 +184,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = parse_args(argv, environ)
     if args.command == "report":
         return _report(args.url, as_json=args.json)
     if args.command == "contract":
