@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable
 
 #: Namespace for ids the mock derives from names (integration ids missing from fixtures).
 _MOCK_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://codat-mock.invalid/")
@@ -17,6 +18,36 @@ _MOCK_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://codat-mock.invalid/")
 def new_id(rng: random.Random) -> str:
     """A fresh UUID in the version-4 shape, drawn from ``rng``."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+class IdSource:
+    """The world's id generator: seeded draws that skip every id the world has ever held.
+
+    A reset or an imported snapshot must not make the seeded sequence hand out an id that is
+    already taken (by any tenant): the first create after importing a company would overwrite
+    it. Skipping taken ids keeps both promises: ids never collide, and the same seed with the
+    same calls (imports included) still gives the same ids.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self._taken: set[str] = set()
+
+    def new_id(self) -> str:
+        """A fresh id, never one handed out or claimed before."""
+        while True:
+            candidate = new_id(self.rng)
+            if candidate not in self._taken:
+                self._taken.add(candidate)
+                return candidate
+
+    def claim(self, ids: Iterable[str]) -> None:
+        """Mark ``ids`` as taken (ids imported from a snapshot or a file)."""
+        self._taken.update(ids)
+
+    def taken(self, an_id: str) -> bool:
+        """Whether ``an_id`` has been handed out or claimed."""
+        return an_id in self._taken
 
 
 def new_otp(rng: random.Random) -> str:

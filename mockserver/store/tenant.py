@@ -33,7 +33,7 @@ from mockserver.store.companies import (
     company_not_found,
 )
 from mockserver.store.configuration import render_configuration, schedule_start
-from mockserver.store.ids import new_id, new_otp
+from mockserver.store.ids import IdSource, new_otp
 from mockserver.store.instants import as_utc, one_month_before
 from mockserver.store.settings import TextSettings, VisibleAccountSettings
 from mockserver.store.syncs import (
@@ -58,6 +58,8 @@ class Environment:
     catalog: Catalog
     clock: Clock
     rng: random.Random
+    #: Hands out every company, connection and sync id (drawn from ``rng``).
+    ids: IdSource
     lock: threading.RLock
     #: Seconds a newly requested sync takes to complete.
     sync_duration: float
@@ -152,7 +154,7 @@ class Tenant:
         cleaned = clean_name(name)
         checked_tags = check_tags(tags or {})
         company = CompanyRecord(
-            id=new_id(self._env.rng),
+            id=self._env.ids.new_id(),
             name=cleaned,
             created=self._now(),
             description=description,
@@ -198,7 +200,7 @@ class Tenant:
                 validation=[ValidationItem("platformKey", "The integration is disabled.")],
             )
         record = conn.ConnectionRecord(
-            id=new_id(self._env.rng),
+            id=self._env.ids.new_id(),
             company_id=company.id,
             platform=platform,
             created=self._now(),
@@ -314,7 +316,7 @@ class Tenant:
         now = self._now()
         start, finish = check_range(company.syncs, start, finish, now)
         record = SyncRecord(
-            id=new_id(self._env.rng),
+            id=self._env.ids.new_id(),
             company_id=company.id,
             requested_at=now,
             duration=self._env.sync_duration,
@@ -488,6 +490,15 @@ class Tenant:
             "texts": self._texts.to_json(),
             "visibleAccounts": self._visible.to_json(),
         }
+
+    def held_ids(self) -> list[str]:
+        """Every company, connection and sync id the tenant holds."""
+        found: list[str] = []
+        for company in self._companies.values():
+            found.append(company.id)
+            found.extend(company.connections)
+            found.extend(record.id for record in company.syncs)
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any], env: Environment) -> Tenant:

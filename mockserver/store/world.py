@@ -19,9 +19,23 @@ from mockserver.errors import BadRequest
 from mockserver.fixtures import Fixtures
 from mockserver.store.catalog import Catalog
 from mockserver.store.configuration import configuration_template
+from mockserver.store.ids import IdSource
 from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
 
 SNAPSHOT_VERSION = 1
+
+
+def _unique_ids(tenants: list[Tenant]) -> list[str]:
+    """Every id the tenants hold; BadRequest when one appears twice (in any tenant)."""
+    seen: set[str] = set()
+    for tenant in tenants:
+        for held in tenant.held_ids():
+            if held in seen:
+                raise BadRequest(
+                    f"The snapshot holds the id {held} twice; ids must be unique across tenants."
+                )
+            seen.add(held)
+    return list(seen)
 
 
 class World:
@@ -44,6 +58,7 @@ class World:
             catalog=self.catalog,
             clock=clock,
             rng=rng,
+            ids=IdSource(rng),
             lock=threading.RLock(),
             sync_duration=sync_duration,
             observer=observer,
@@ -109,7 +124,11 @@ class World:
             duration = float(snapshot.get("syncDuration", self._env.sync_duration))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadRequest(f"The snapshot could not be read: {exc!r}") from exc
+        held = _unique_ids(tenants)
         with self._env.lock:
+            # Ids of the state being replaced stay taken too: an id once handed out never
+            # comes back as another record.
+            self._env.ids.claim(held)
             self._tenants = {tenant.client_id: tenant for tenant in tenants}
             self._env.sync_duration = duration
 
