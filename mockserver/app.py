@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from starlette.applications import Starlette
@@ -27,7 +27,7 @@ from mockserver.faults.ratelimit import RateLimiter
 from mockserver.faults.throttle import RateLimitMiddleware
 from mockserver.fixtures import Fixtures, load_fixtures
 from mockserver.handlers import build_registry
-from mockserver.journal import Journal, JournalMiddleware
+from mockserver.journal import Journal, JournalEntry, JournalMiddleware
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.store import ConnectionChange, World
@@ -114,9 +114,17 @@ class MockState:
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    spec: Spec | None = None,
+    on_request: Callable[[JournalEntry], None] | None = None,
 ) -> Starlette:
-    """Build the mock: control API under ``/_mock``, the contract documents, the Codat API."""
+    """Build the mock: control API under ``/_mock``, the contract documents, the Codat API.
+
+    ``on_request`` is called with each Codat exchange as the journal records it (the CLI's
+    request log).
+    """
     state = MockState(settings or Settings(), clock=clock, spec=spec)
     surface = CodatSurface(state, build_registry(state.spec))
 
@@ -150,6 +158,7 @@ def create_app(
                 journal_of=lambda: state.journal,
                 clock_of=lambda: state.clock,
                 skip_prefixes=("/_mock", "/openapi."),
+                on_record=on_request,
             ),
             Middleware(
                 FaultMiddleware,

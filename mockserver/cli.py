@@ -58,7 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a requested sync stays in progress (default 30)",
     )
     serve.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="the server's own log (startup, errors); default info",
+    )
+    serve.add_argument(
+        "--quiet", action="store_true", help="no request log (one line per Codat request)"
+    )
+    serve.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="the request log as text lines (default) or one JSON object a line",
     )
     serve.add_argument(
         "--fault",
@@ -191,44 +203,73 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.command == "contract":
         return _contract(args)
     if args.command == "webhooks":
+        from mockserver.binding import BindError
         from mockserver.webhooks import SecretError, run_listener
 
         try:
             run_listener(args.port, args.secret, host=args.host)
-        except SecretError as exc:
+        except (SecretError, BindError) as exc:
             print(f"codat-mock: {exc}", file=sys.stderr)
             return 2
         return 0
     if args.command == "serve":
-        import uvicorn
-
-        from mockserver.app import create_app
-
-        try:
-            settings = settings_from(args)
-            app = create_app(settings)
-        except Exception as exc:  # a bad fixture or contract: say which, do not trace back
-            print(f"codat-mock: cannot start: {exc}", file=sys.stderr)
-            return 2
-        for consumer in app.state.mock.webhooks.consumers.all():
-            # The secret itself stays out of the logs: the control API answers it.
-            print(
-                f"codat-mock: webhooks to {consumer.url} (consumer {consumer.id}); "
-                "GET /_mock/webhooks shows its signing secret",
-                file=sys.stderr,
-            )
-        # A hanging fault keeps its connection open until the client leaves; do not let it
-        # hold up a shutdown for longer than a moment.
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=args.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-        return 0
+        return _serve(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mockserver.app import create_app
+    from mockserver.banner import banner, has_route
+    from mockserver.binding import base_url, listen
+    from mockserver.request_log import RequestLog
+
+    log = None if args.quiet else RequestLog(sys.stdout, json_lines=args.log_format == "json")
+    sock = None
+    try:
+        settings = settings_from(args)
+        sock = listen(settings.host, settings.port)  # first: a taken port fails fast
+        app = create_app(settings, on_request=log)
+    except Exception as exc:  # a bad fixture, contract or port: say which, no traceback
+        if sock is not None:
+            sock.close()
+        print(f"codat-mock: cannot start: {exc}", file=sys.stderr)
+        return 2
+    url = base_url(sock)
+    # The secret itself stays out of the logs: the control API answers it.
+    webhooks = [
+        f"webhooks to {consumer.url} (consumer {consumer.id}); GET /_mock/webhooks shows "
+        "its signing secret"
+        for consumer in app.state.mock.webhooks.consumers.all()
+    ]
+    request_log = "off (--quiet)" if log is None else f"stdout ({args.log_format})"
+    print(
+        banner(
+            settings,
+            url,
+            version=_version(),
+            request_log=request_log,
+            dashboard=has_route(app.routes, "/_mock/ui"),
+            more=webhooks,
+        ),
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    # A hanging fault keeps its connection open until the client leaves; do not let it
+    # hold up a shutdown for longer than a moment.
+    config = uvicorn.Config(
+        app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=2
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises Ctrl-C
+        pass
+    finally:
+        sock.close()
+        sys.stdout.flush()
+    return 0
 
 
 SUITES = {

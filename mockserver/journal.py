@@ -230,7 +230,8 @@ class JournalMiddleware:
     ends (a response, a dropped connection, an exception or a cancellation).
 
     ``journal_of`` and ``clock_of`` are callables because a reset may replace the journal;
-    the journal current at a request's arrival is the one that records it. ``wall_clock``
+    the journal current at a request's arrival is the one that records it. ``on_record``, if
+    given, hears of each entry once it is recorded (the CLI's request log). ``wall_clock``
     and ``timer`` exist so tests can fix real time.
     """
 
@@ -241,6 +242,7 @@ class JournalMiddleware:
         journal_of: Callable[[], Journal],
         clock_of: Callable[[], Clock],
         skip_prefixes: tuple[str, ...] = ("/_mock",),
+        on_record: Callable[[JournalEntry], None] | None = None,
         wall_clock: Callable[[], datetime] = _wall_now,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -248,6 +250,7 @@ class JournalMiddleware:
         self._journal_of = journal_of
         self._clock_of = clock_of
         self._skip_prefixes = skip_prefixes
+        self._on_record = on_record
         self._wall_clock = wall_clock
         self._timer = timer
 
@@ -282,7 +285,7 @@ class JournalMiddleware:
                 return
             recorded = True
             journal.record(
-                JournalEntry(
+                entry := JournalEntry(
                     seq=seq,
                     mock_at=mock_at,
                     wall_at=wall_at,
@@ -305,6 +308,8 @@ class JournalMiddleware:
                     retry_after=retry_after,
                 )
             )
+            if self._on_record is not None:
+                self._on_record(entry)
 
         async def journal_send(message: Message) -> None:
             nonlocal status, retry_after

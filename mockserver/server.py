@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from mockserver.app import MockState, create_app
+from mockserver.binding import listen
 from mockserver.report import build_report
 from mockserver.settings import DEFAULT_HOST, Settings
 
@@ -71,11 +72,7 @@ class MockServer:
 
     def start(self) -> MockServer:
         # Bind before starting uvicorn so the port is known (and taken) up front.
-        # proto IPPROTO_TCP: asyncio only turns Nagle off (TCP_NODELAY) on sockets that say
-        # they are TCP; without it every response waits ~40 ms for a delayed ACK.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.settings.host or DEFAULT_HOST, self.settings.port))
+        sock = listen(self.settings.host or DEFAULT_HOST, self.settings.port)
         self._socket = sock
         config = uvicorn.Config(
             self.app,

@@ -28,13 +28,21 @@ def serve(*flags: str) -> Settings:
 
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
-    """Stand in for uvicorn.run: record what it was asked to serve, serve nothing."""
+    """Stand in for uvicorn's server: record what it was asked to serve, serve nothing."""
     calls: list[tuple[Any, dict[str, Any]]] = []
 
-    def fake_run(app: Any, **options: Any) -> None:
-        calls.append((app, options))
+    def fake_run(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        config = server.config
+        (sock,) = sockets
+        options = {
+            "address": sock.getsockname(),
+            "log_level": config.log_level,
+            "access_log": config.access_log,
+            "timeout_graceful_shutdown": config.timeout_graceful_shutdown,
+        }
+        calls.append((config.app, options))
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
     return calls
 
 
@@ -158,16 +166,12 @@ def test_argparse_refuses_malformed_command_lines(
 
 
 def test_main_serve_runs_uvicorn_on_the_loopback_default(runs: list[Any]) -> None:
-    assert main(["serve"]) == 0
+    assert main(["serve", "--port", "0"]) == 0
     ((app, options),) = runs
-    assert options == {
-        "host": "127.0.0.1",
-        "port": 4010,
-        "log_level": "info",
-        "access_log": False,
-        "timeout_graceful_shutdown": 2,
-    }
-    assert app.state.mock.settings == Settings()
+    host, port = options.pop("address")
+    assert (host, port > 0) == ("127.0.0.1", True)
+    assert options == {"log_level": "info", "access_log": False, "timeout_graceful_shutdown": 2}
+    assert app.state.mock.settings == Settings(port=0)
 
 
 def test_main_serve_passes_the_settings_to_the_app(runs: list[Any]) -> None:
@@ -175,7 +179,7 @@ def test_main_serve_passes_the_settings_to_the_app(runs: list[Any]) -> None:
     argv += ["--fault", "list-companies:503:id=down", "--rate-limit", "dailyBase=3"]
     assert main(argv) == 0
     ((app, options),) = runs
-    assert (options["host"], options["port"], options["log_level"]) == ("127.0.0.3", 0, "debug")
+    assert (options["address"][0], options["log_level"]) == ("127.0.0.3", "debug")
     state = app.state.mock
     assert state.settings.seed == 9
     assert [(active.rule_id, active.rule.status) for active in state.faults.rules()] == [
@@ -205,7 +209,7 @@ def test_main_serve_refuses_bad_settings_before_starting(
     runs: list[Any],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["serve", *flags]) == 2
+    assert main(["serve", "--port", "0", *flags]) == 2
     assert runs == []
     captured = capsys.readouterr()
     assert captured.out == ""

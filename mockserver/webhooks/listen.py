@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mockserver.binding import base_url, listen
 from mockserver.webhooks.signing import secret_bytes
 
 
@@ -57,6 +58,21 @@ def listen_app(secret: str, out: TextIO, err: TextIO | None = None) -> Starlette
 
 
 def run_listener(port: int, secret: str, host: str = "127.0.0.1") -> None:
-    """Serve :func:`listen_app` on ``host:port`` until interrupted (prints to stdout)."""
+    """Serve :func:`listen_app` on ``host:port`` until interrupted (prints to stdout).
+
+    Once the port is taken it says so on the error stream, so a script (or a person) knows
+    when to point the mock at it; the events themselves stay alone on stdout.
+    """
     app = listen_app(secret, sys.stdout, sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    sock = listen(host, port)
+    print(
+        f"codat-mock: listening for webhooks on {base_url(sock)} (Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises Ctrl-C
+        pass
+    finally:
+        sock.close()

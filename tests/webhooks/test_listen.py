@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 import json
 import random
+import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
+from mockserver.cli import main
 from mockserver.webhooks.listen import listen_app, run_listener
 from mockserver.webhooks.signing import SecretError, new_secret, signature_headers
 
@@ -86,3 +89,30 @@ def test_only_post_is_served(listener: TestClient) -> None:
 def test_run_listener_refuses_a_bad_secret_before_serving() -> None:
     with pytest.raises(SecretError):
         run_listener(0, "whsec_short")
+
+
+def test_run_listener_says_when_it_is_ready(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ports: list[int] = []
+
+    def fake_run(server: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        # By the time uvicorn is handed the socket, the line is out and the port is taken.
+        assert "listening for webhooks" in capsys.readouterr().err
+        ports.append(sockets[0].getsockname()[1])
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    run_listener(0, SECRET)
+    (port,) = ports
+    assert port > 0
+
+
+def test_the_listen_command_refuses_a_taken_port(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["webhooks", "listen", "--port", str(port), "--secret", SECRET]) == 2
+    assert capsys.readouterr().err == (
+        f"codat-mock: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
