@@ -32,6 +32,7 @@ from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.store import ConnectionChange, World
 from mockserver.surface import CodatSurface
+from mockserver.ui import ui_routes
 from mockserver.webhooks import (
     CONNECTION_CREATED,
     CONNECTION_DELETED,
@@ -146,7 +147,9 @@ def create_app(
     app = MockApp(
         lifespan=lifespan,
         routes=[
-            Mount("/_mock", routes=control_routes(state)),
+            Mount(
+                "/_mock", routes=[*control_routes(state), *ui_routes(list(state.spec.operations))]
+            ),
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
         ],

@@ -24,6 +24,7 @@ from mockserver.control_kit import control_routes_from, invalid, json_body, json
 from mockserver.errors import BadRequest, NotFound
 from mockserver.faults import FaultRuleError, rule_from
 from mockserver.faults.ratelimit import RateLimitConfig
+from mockserver.journal_filters import narrow_requests
 from mockserver.jsonio import json_response
 from mockserver.report import build_report
 from mockserver.webhooks import webhook_routes
@@ -105,7 +106,15 @@ def control_routes(state: MockState) -> list[Route]:
 
     async def list_requests(request: Request) -> Response:
         entries = state.journal.entries(**_journal_filters(request))
+        entries = narrow_requests(entries, request.query_params)
         return json_response({"requests": [entry.to_json() for entry in entries]})
+
+    async def get_request(request: Request) -> Response:
+        seq = request.path_params["seq"]
+        for entry in state.journal.entries():
+            if str(entry.seq) == seq:
+                return json_response(entry.to_json())
+        raise NotFound(f"No request {seq} is in the journal.")
 
     async def clear_requests(_: Request) -> Response:
         state.journal.clear()
@@ -127,6 +136,9 @@ def control_routes(state: MockState) -> list[Route]:
 
     async def get_state(_: Request) -> Response:
         return json_response(state.world.snapshot())
+
+    async def get_world(_: Request) -> Response:
+        return json_response({"now": isoformat(state.clock.now()), **state.world.overview()})
 
     async def put_state(request: Request) -> Response:
         body = await json_object(request)
@@ -175,6 +187,9 @@ def control_routes(state: MockState) -> list[Route]:
         state.rate_limiter.configure(config)
         return json_response(state.rate_limiter.config.to_json())
 
+    async def rate_limit_status(_: Request) -> Response:
+        return json_response(state.rate_limiter.status())
+
     routes = [
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
@@ -187,10 +202,12 @@ def control_routes(state: MockState) -> list[Route]:
         ("/faults/{rule_id}", remove_fault, ["DELETE"]),
         ("/requests", list_requests, ["GET"]),
         ("/requests", clear_requests, ["DELETE"]),
+        ("/requests/{seq}", get_request, ["GET"]),
         ("/report", report, ["GET"]),
         ("/reset", reset, ["POST"]),
         ("/state", get_state, ["GET"]),
         ("/state", put_state, ["PUT"]),
+        ("/world", get_world, ["GET"]),
         ("/syncs/{sync_id}/outcome", force_outcome, ["POST"]),
         (
             "/companies/{company_id}/connections/{connection_id}/deauthorize",
@@ -200,6 +217,7 @@ def control_routes(state: MockState) -> list[Route]:
         ("/companies/{company_id}/connections/{connection_id}", delete_connection, ["DELETE"]),
         ("/rate-limit", get_rate_limit, ["GET"]),
         ("/rate-limit", put_rate_limit, ["PUT"]),
+        ("/rate-limit/status", rate_limit_status, ["GET"]),
     ]
     return control_routes_from(routes, state.correlation_id) + webhook_routes(
         state.webhooks, state.correlation_id

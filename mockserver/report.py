@@ -117,6 +117,8 @@ def _logical_call(attempts: Sequence[JournalEntry]) -> dict[str, Any]:
     judged = [verdict for verdict in honoured if verdict is not None]
     first, last = attempts[0], attempts[-1]
     outcome = seen_status(last)
+    # Where each attempt starts and how long it lasts, for a timeline of the call.
+    starts = [round((entry.wall_at - first.wall_at).total_seconds(), 3) for entry in attempts]
     return {
         "method": first.method,
         "path": first.path,
@@ -131,6 +133,10 @@ def _logical_call(attempts: Sequence[JournalEntry]) -> dict[str, Any]:
         "retryAfterHonoured": all(judged) if judged else None,
         "outcome": outcome,
         "succeeded": outcome is not None and 200 <= outcome < 300,
+        # The client stopped while its last attempt still failed in a retryable way.
+        "gaveUp": is_retryable_failure(last),
+        "startsSeconds": starts,
+        "durationsMs": [round(entry.duration_ms, 3) for entry in attempts],
     }
 
 

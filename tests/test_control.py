@@ -558,7 +558,7 @@ def test_the_document_lists_exactly_the_control_routes(client: TestClient) -> No
         if method != "HEAD"
     }
     assert documented == routed
-    assert len(routed) == 30
+    assert len(routed) == 33
     ids = [
         operation["operationId"]
         for item in document["paths"].values()
@@ -574,3 +574,50 @@ def test_the_document_is_valid_openapi_3_1(client: TestClient) -> None:
     document = ok(client.get("/_mock/openapi.json"))
     errors = [error.message for error in OPENAPI_31_VALIDATOR.iter_errors(document)]
     assert errors == []
+
+
+# -- the views the dashboard reads ---------------------------------------------------------------
+
+
+def test_the_world_shows_each_sync_as_of_the_clock_with_its_timing(
+    client: TestClient, clock: Clock, other_auth: dict[str, str]
+) -> None:
+    company_id, sync_id = synced_company(client)
+    connection = create_connection(client, company_id)
+    create_company(client, "Other's", headers=other_auth)
+
+    world = ok(client.get("/_mock/world"))
+    assert world["now"] == "2026-03-02T09:00:00Z"
+    mine, theirs = world["tenants"]
+    assert mine["clientId"] == client_id_for(API_KEY)
+    assert [c["name"] for c in theirs["companies"]] == ["Other's"]
+    (company,) = mine["companies"]
+    assert company["id"] == company_id
+    assert [(c["id"], c["status"]) for c in company["dataConnections"]] == [
+        (connection["id"], "PendingAuth")
+    ]
+    configuration = ok(client.get(f"/config/companies/{company_id}/sync/commerce"))
+    assert company["configuration"] == configuration
+    (sync,) = company["syncs"]
+    assert (sync["syncId"], sync["syncStatusCode"], sync["forced"]) == (sync_id, 1000, False)
+    assert (sync["requestedAt"], sync["completesAt"]) == (
+        "2026-03-02T09:00:00Z",
+        "2026-03-02T09:00:30Z",
+    )
+    assert sync["durationSeconds"] == 30.0
+
+    clock.advance(60)
+    (sync,) = ok(client.get("/_mock/world"))["tenants"][0]["companies"][0]["syncs"]
+    assert (sync["syncStatusCode"], sync["syncUtc"]) == (2000, "2026-03-02T09:00:30Z")
+
+
+def test_rate_limit_status_counts_per_client(client: TestClient) -> None:
+    off = ok(client.get("/_mock/rate-limit/status"))
+    assert (off["enabled"], off["clients"]) == (False, {})
+    ok(client.put("/_mock/rate-limit", json={"enabled": True, "dailyBase": 5}))
+    ok(client.get("/companies"))
+    status = ok(client.get("/_mock/rate-limit/status"))
+    assert status["enabled"] is True
+    assert status["config"]["dailyBase"] == 5
+    mine = status["clients"][client_id_for(API_KEY)]
+    assert (mine["dailyQuota"], mine["used"], mine["remaining"]) == (5, 1, 4)

@@ -331,3 +331,18 @@ def test_logical_calls_partition_the_requests(steps: list[tuple[int | None, str,
 
 def _retry_status(status: int | None) -> bool:
     return status is None or status in (408, 429) or status >= 500
+
+
+def test_a_call_carries_its_timeline_and_whether_the_client_gave_up() -> None:
+    entries = [
+        _entry(1, 0.0, 503, duration_ms=100),
+        _entry(2, 0.5, None, duration_ms=20, dropped="reset"),
+    ]
+    call = _only_call(build_report(entries))
+    assert call["startsSeconds"] == [0.0, 0.5]
+    assert call["durationsMs"] == [100.0, 20.0]
+    assert call["gaveUp"] is True
+    settled = _only_call(build_report([*entries, _entry(3, 0.9, 201)]))
+    assert (settled["startsSeconds"], settled["gaveUp"]) == ([0.0, 0.5, 0.9], False)
+    refused = _only_call(build_report([_entry(1, 0.0, 400)]))
+    assert refused["gaveUp"] is False  # not a failure worth retrying

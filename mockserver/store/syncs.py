@@ -221,6 +221,18 @@ class SyncRecord:
             "dataConnections": connections,
         }
 
+    def overview(self, now: datetime) -> dict[str, Any]:
+        """The sync as the dashboard shows it: its status at ``now`` and its timing on the
+        mock clock (when it was requested and when it completes unless forced)."""
+        return {
+            **self.company_sync_status(now),
+            "requestedAt": isoformat(self.requested_at),
+            "completesAt": isoformat(self.natural_end),
+            "durationSeconds": self.duration,
+            "syncDateRangeUtc": {"start": isoformat(self.start), "finish": isoformat(self.finish)},
+            "forced": self.forced_code is not None,
+        }
+
     # -- snapshots ------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:

@@ -479,6 +479,25 @@ class Tenant:
                 return company
         return self._new_company(name, None, None)
 
+    # -- the dashboard's view -----------------------------------------------------------------
+
+    @_locked
+    def overview(self) -> dict[str, Any]:
+        """Every company as it stands now, each with its configuration and its syncs (newest
+        first, with their timing): what the dashboard's World page shows."""
+        now = self._now()
+        return {
+            "clientId": self.client_id,
+            "companies": [
+                {
+                    **company.render(now),
+                    "configuration": render_configuration(self._env.configuration, company),
+                    "syncs": [record.overview(now) for record in reversed(company.syncs)],
+                }
+                for company in self._companies.values()
+            ],
+        }
+
     # -- snapshots --------------------------------------------------------------------------
 
     @_locked

@@ -1,0 +1,87 @@
+"""The Requests page in a real browser, fed by the official SDK's traffic with faults on."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from codat_sync_for_commerce.models import errors
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+from mockserver.auth import client_id_for
+from mockserver.server import MockServer
+from tests.chaos.test_sdk import API_KEY, add_fault, sdk_client
+from tests.ui.browser import distinct_rows, rows, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def cells(driver: WebDriver) -> list[tuple[str, str, str]]:
+    """(operationId, status, fault) of each row, top (newest) first."""
+    return [
+        (
+            row.find_element(By.CSS_SELECTOR, "td.op").text,
+            row.find_element(By.CSS_SELECTOR, "td.status").text,
+            row.find_element(By.CSS_SELECTOR, "td.fault").text,
+        )
+        for row in rows(driver, "#requests tbody tr")
+    ]
+
+
+def test_rows_arrive_live_newest_first_with_status_and_operation(
+    page: WebDriver, mock: MockServer, ctl: httpx.Client
+) -> None:
+    page.get(f"{mock.url}/_mock/ui")
+    wait_for(page, lambda d: d.find_element(By.ID, "live").text == "live")
+    assert rows(page, "#requests tbody tr") == []
+
+    rule_id = add_fault(ctl, operationId="list-companies", status=503, times=1)
+    with sdk_client(mock) as sdk:
+        company = sdk.advanced_controls.create_company(request={"name": "Dashboard Cafe"})
+        assert company is not None
+        with pytest.raises(errors.ErrorMessage):
+            sdk.advanced_controls.list_companies()
+        sdk.advanced_controls.list_companies()
+
+    # The page was open before the traffic: the rows come by polling, newest on top.
+    wait_for(page, lambda d: len(rows(d, "#requests tbody tr")) == 3)
+    assert cells(page) == [
+        ("list-companies", "200", ""),
+        ("list-companies", "503", f"{rule_id} status"),
+        ("create-company", "200", ""),
+    ]
+    tenant = page.find_element(By.CSS_SELECTOR, "#requests tbody tr td.tenant")
+    assert tenant.get_attribute("title") == client_id_for(API_KEY)
+
+    # Filters: faulted only, then a status class, then an operation.
+    page.find_element(By.NAME, "faulted").click()
+    wait_for(page, lambda d: [c[1] for c in cells(d)] == ["503"])
+    page.find_element(By.NAME, "faulted").click()
+    Select(page.find_element(By.NAME, "statusClass")).select_by_value("2xx")
+    wait_for(page, lambda d: [c[1] for c in cells(d)] == ["200", "200"])
+    Select(page.find_element(By.NAME, "operationId")).select_by_value("create-company")
+    wait_for(page, lambda d: [c[0] for c in cells(d)] == ["create-company"])
+    assert "operationId=create-company" in page.current_url
+
+    png = page.get_screenshot_as_png()
+    assert distinct_rows(png) > 50  # a drawn page, not a blank one
+
+
+def test_a_row_opens_the_exchange_and_highlights_its_violations(
+    page: WebDriver, mock: MockServer
+) -> None:
+    with sdk_client(mock) as sdk, pytest.raises(errors.ErrorMessage):
+        sdk.advanced_controls.list_companies(request={"page": 0})
+    page.get(f"{mock.url}/_mock/ui")
+    row = wait_for(page, lambda d: rows(d, "#requests tbody tr.has-violations"))[0]
+    assert "400" in row.find_element(By.CSS_SELECTOR, "td.status").text
+    row.click()
+
+    detail = wait_for(page, lambda d: d.find_element(By.ID, "detail").is_displayed() and d)
+    violation = wait_for(page, lambda d: rows(d, "#detail li.violation"))[0]
+    assert violation.text.startswith("query.page")
+    assert "minimum of 1" in violation.text
+    body = detail.find_element(By.ID, "detail").text
+    assert '"statusCode": 400' in body  # the response body, pretty-printed
+    assert "seq=" in page.current_url  # the open exchange has an address of its own
