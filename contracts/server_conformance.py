@@ -177,6 +177,9 @@ def conformance_config(
     }
     raw: dict[str, Any] = {
         "seed": budget.seed,
+        # No cache of discoveries between runs: it would be written to .schemathesis/ in the
+        # current folder (the user's checkout), and a run should depend on nothing left over.
+        "cache": {"enabled": False},
         # A mock answers in microseconds, but generating large bodies can still be slow on
         # a busy CI machine; slowness is not what this suite measures.
         "suppress-health-check": ["too_slow", "data_too_large", "filter_too_much"],

@@ -126,13 +126,21 @@ def control_routes(state: MockState) -> list[Route]:
             seconds = float(window) if window is not None else 60.0
         except ValueError:
             raise invalid("window", "window takes a number of seconds") from None
-        return json_response(build_report(state.journal.entries(), window_seconds=seconds))
+        entries = state.journal.entries(client_id=request.query_params.get("clientId"))
+        return json_response(build_report(entries, window_seconds=seconds))
 
     # -- the world ---------------------------------------------------------------------------
 
-    async def reset(_: Request) -> Response:
-        state.reset()
-        return json_response({"status": "reset"})
+    async def reset(request: Request) -> Response:
+        client_id = (await json_object(request)).get("clientId")
+        if client_id is None:
+            state.reset()
+            return json_response({"status": "reset"})
+        if not isinstance(client_id, str):
+            raise invalid("clientId", "clientId takes a client's id (GET /_mock/whoami)")
+        # One client's data only: faults, journal, clock and webhooks stay as they are.
+        state.world.reset(client_id)
+        return json_response({"status": "reset", "clientId": client_id})
 
     async def get_state(_: Request) -> Response:
         return json_response(state.world.snapshot())

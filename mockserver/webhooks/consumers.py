@@ -70,6 +70,8 @@ class ConsumerRegistry:
         self._rng = rng
         self._lock = threading.Lock()
         self._consumers: dict[str, Consumer] = {}
+        #: Clients whose events go to no consumer at all (a contract run's own tenant).
+        self._quiet: set[str] = set()
 
     def add(
         self,
@@ -150,7 +152,22 @@ class ConsumerRegistry:
     def subscribed(self, event_type: str, client_id: str | None = None) -> list[Consumer]:
         """The consumers an event of ``event_type`` for ``client_id`` goes to."""
         with self._lock:
+            if client_id in self._quiet:
+                return []
             return [c for c in self._consumers.values() if c.wants(event_type, client_id)]
+
+    def quiet(self, client_id: str, *, on: bool = True) -> None:
+        """Deliver none of ``client_id``'s events (``on=False``: deliver them again)."""
+        with self._lock:
+            if on:
+                self._quiet.add(client_id)
+            else:
+                self._quiet.discard(client_id)
+
+    def quiet_clients(self) -> list[str]:
+        """The clients whose events are delivered nowhere, sorted."""
+        with self._lock:
+            return sorted(self._quiet)
 
 
 def _check_url(url: str) -> list[ValidationItem]:

@@ -394,7 +394,10 @@ class WebhookHub:
         return removed
 
     def reset(self) -> None:
-        """Drop every message, the log and the delivery fault rules; consumers stay."""
+        """Drop every message, the log and the delivery fault rules; consumers stay, and
+        every client's events are delivered again."""
+        for client_id in self.consumers.quiet_clients():
+            self.consumers.quiet(client_id, on=False)
         with self._cond:
             for message in self._messages:
                 message.status = "cancelled"

@@ -86,6 +86,17 @@ def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[R
     async def remove_fault(request: Request) -> Response:
         return json_response(hub.faults.remove(request.path_params["rule_id"]).to_json())
 
+    async def list_quiet(_: Request) -> Response:
+        return json_response({"clientIds": hub.consumers.quiet_clients()})
+
+    async def make_quiet(request: Request) -> Response:
+        hub.consumers.quiet(request.path_params["client_id"])
+        return json_response({"clientIds": hub.consumers.quiet_clients()})
+
+    async def end_quiet(request: Request) -> Response:
+        hub.consumers.quiet(request.path_params["client_id"], on=False)
+        return json_response({"clientIds": hub.consumers.quiet_clients()})
+
     # Literal paths come before /webhooks/{consumer_id}, which would otherwise match them.
     routes: list[tuple[str, Endpoint, list[str]]] = [
         ("/webhooks", add_consumer, ["POST"]),
@@ -97,6 +108,9 @@ def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[R
         ("/webhooks/faults", add_fault, ["POST"]),
         ("/webhooks/faults", clear_faults, ["DELETE"]),
         ("/webhooks/faults/{rule_id}", remove_fault, ["DELETE"]),
+        ("/webhooks/quiet", list_quiet, ["GET"]),
+        ("/webhooks/quiet/{client_id}", make_quiet, ["PUT"]),
+        ("/webhooks/quiet/{client_id}", end_quiet, ["DELETE"]),
         ("/webhooks/{consumer_id}", remove_consumer, ["DELETE"]),
     ]
     return control_routes_from(routes, correlation_id)

@@ -444,6 +444,9 @@ CONTROL_ROUTES = {
     ("post", "/_mock/webhooks/faults"),
     ("delete", "/_mock/webhooks/faults"),
     ("delete", "/_mock/webhooks/faults/{ruleId}"),
+    ("get", "/_mock/webhooks/quiet"),
+    ("put", "/_mock/webhooks/quiet/{clientId}"),
+    ("delete", "/_mock/webhooks/quiet/{clientId}"),
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
