@@ -558,7 +558,7 @@ def test_the_document_lists_exactly_the_control_routes(client: TestClient) -> No
         if method != "HEAD"
     }
     assert documented == routed
-    assert len(routed) == 33
+    assert len(routed) == 36
     ids = [
         operation["operationId"]
         for item in document["paths"].values()
