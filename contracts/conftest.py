@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from mockserver.auth import authorization_for
+from mockserver.control_guard import TOKEN_ENV, control_headers
 
 DEFAULT_EXAMPLES = 25
 
@@ -40,6 +41,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "server that is not a codat-mock",
     )
     group.addoption(
+        "--control-token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"the mock's control token, if it has one (default: ${TOKEN_ENV})",
+    )
+    group.addoption(
         "--examples",
         type=int,
         default=DEFAULT_EXAMPLES,
@@ -57,10 +63,17 @@ class Target:
     is_mock: bool
     allow_writes: bool
     examples: int
+    #: The mock's control token, sent on every /_mock call when set.
+    control_token: str | None = None
 
     @property
     def authorization(self) -> str:
         return authorization_for(self.api_key)
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a call to the mock's control API carries."""
+        return control_headers(self.control_token)
 
 
 def _is_mock(url: str) -> bool:
@@ -78,17 +91,18 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     api_key = config.getoption("--api-key") or os.environ.get("CODAT_API_KEY") or "contract-key"
     examples = int(config.getoption("--examples"))
     base_url = config.getoption("--base-url")
+    token = config.getoption("--control-token") or None
     if base_url:
         url = base_url.rstrip("/")
         yield Target(
-            url, api_key, _is_mock(url), bool(config.getoption("--allow-writes")), examples
+            url, api_key, _is_mock(url), bool(config.getoption("--allow-writes")), examples, token
         )
         return
     from mockserver.server import MockServer
     from mockserver.settings import Settings
 
-    with MockServer(Settings(port=0, strict=True)) as server:
-        yield Target(server.url, api_key, True, True, examples)
+    with MockServer(Settings(port=0, strict=True, control_token=token)) as server:
+        yield Target(server.url, api_key, True, True, examples, token)
 
 
 @pytest.fixture
@@ -96,6 +110,8 @@ def mock_target(target: Target) -> Target:
     """The target, which must be a codat-mock (suites that need its control API)."""
     if not target.is_mock:
         pytest.skip("needs a codat-mock (its control API); the target is another server")
-    with httpx.Client(base_url=target.url, trust_env=False) as control:
+    with httpx.Client(
+        base_url=target.url, headers=target.control_headers, trust_env=False
+    ) as control:
         control.post("/_mock/reset").raise_for_status()
     return target

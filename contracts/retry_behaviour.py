@@ -325,9 +325,17 @@ def _company_ids(control: httpx.Client, authorization: str) -> list[str]:
     ]
 
 
-def run_scenario(url: str, authorization: str, scenario: Scenario) -> Observation:
-    """Reset the mock at ``url``, install the scenario's rule and make one SDK call."""
-    with httpx.Client(base_url=url, trust_env=False, timeout=10) as control:
+def run_scenario(
+    url: str,
+    authorization: str,
+    scenario: Scenario,
+    control_headers: Mapping[str, str] | None = None,
+) -> Observation:
+    """Reset the mock at ``url``, install the scenario's rule and make one SDK call
+    (``control_headers`` go with each control call: the mock's token, when it has one)."""
+    with httpx.Client(
+        base_url=url, headers=dict(control_headers or {}), trust_env=False, timeout=10
+    ) as control:
         control.post("/_mock/reset").raise_for_status()
         added = control.post("/_mock/faults", json=dict(scenario.kind.rule))
         added.raise_for_status()

@@ -526,7 +526,13 @@ def test_sdk_method_keeps_to_the_contract(
     spec, run = conformance
     scenario = SCENARIOS[operation_id]
     answered: list[Outcome] = []
-    with Driver(spec, mock_target.url, mock_target.authorization, run) as driver:
+    with Driver(
+        spec,
+        mock_target.url,
+        mock_target.authorization,
+        run,
+        control_headers=mock_target.control_headers,
+    ) as driver:
 
         @settings(
             max_examples=mock_target.examples,

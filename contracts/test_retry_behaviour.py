@@ -164,7 +164,9 @@ def _check_outcome(observation: Observation, expected: Expected) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
 def test_the_sdk_meets_each_fault_as_documented(mock_target: Target, scenario: Scenario) -> None:
-    observation = run_scenario(mock_target.url, mock_target.authorization, scenario)
+    observation = run_scenario(
+        mock_target.url, mock_target.authorization, scenario, mock_target.control_headers
+    )
     expected = EXPECTED[scenario.id]
     _check_outcome(observation, expected)
     _check_journal(observation, expected)
@@ -174,7 +176,9 @@ def test_the_sdk_meets_each_fault_as_documented(mock_target: Target, scenario: S
 def test_an_error_message_carries_no_retry_after(mock_target: Target) -> None:
     """The advice for 429 says to read Retry-After in a hook: the exception has no headers."""
     (scenario,) = [s for s in SCENARIOS if s.id == "429-retry-after/none"]
-    observation = run_scenario(mock_target.url, mock_target.authorization, scenario)
+    observation = run_scenario(
+        mock_target.url, mock_target.authorization, scenario, mock_target.control_headers
+    )
     assert isinstance(observation.error, errors.ErrorMessage)
     assert observation.journal[0]["retryAfter"] == "1"
     assert set(vars(observation.error)) == {"data"}

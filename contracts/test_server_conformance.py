@@ -106,7 +106,9 @@ def server(target: Target) -> Iterator[Server]:
     if not target.is_mock:
         yield Server(target, None)
         return
-    with httpx.Client(base_url=target.url, trust_env=False, timeout=30) as control:
+    with httpx.Client(
+        base_url=target.url, headers=target.control_headers, trust_env=False, timeout=30
+    ) as control:
         yield Server(target, control)
 
 

@@ -21,6 +21,8 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.clock import Clock
 from mockserver.control import control_routes
+from mockserver.control_guard import ControlGuard, exposure_problem
+from mockserver.control_kit import error_response
 from mockserver.faults import FaultBook, FaultMiddleware, RawConnection
 from mockserver.faults.connection import SCOPE_KEY as CONNECTION_KEY
 from mockserver.faults.ratelimit import RateLimiter
@@ -126,7 +128,11 @@ def create_app(
     ``on_request`` is called with each Codat exchange as the journal records it (the CLI's
     request log).
     """
-    state = MockState(settings or Settings(), clock=clock, spec=spec)
+    settings = settings or Settings()
+    problem = exposure_problem(settings.host, settings.control_token)
+    if problem is not None:
+        raise ValueError(problem)
+    state = MockState(settings, clock=clock, spec=spec)
     surface = CodatSurface(state, build_registry(state.spec))
 
     async def openapi_yaml(_: Request) -> Response:
@@ -148,7 +154,16 @@ def create_app(
         lifespan=lifespan,
         routes=[
             Mount(
-                "/_mock", routes=[*control_routes(state), *ui_routes(list(state.spec.operations))]
+                "/_mock",
+                routes=[*control_routes(state), *ui_routes(list(state.spec.operations))],
+                middleware=[
+                    Middleware(
+                        ControlGuard,
+                        token=settings.control_token,
+                        allowed_host=settings.host,
+                        respond=lambda err: error_response(err, state.correlation_id),
+                    )
+                ],
             ),
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mockserver import cli_env
+from mockserver.control_guard import TOKEN_ENV, TOKEN_HEADER, control_headers
 from mockserver.faults.ratelimit import parse_rate_limit_string
 from mockserver.faults.rules import load_rules_file, parse_fault_string
 from mockserver.report import format_report
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--host",
         default=DEFAULT_HOST,
-        help=f"address to bind (default {DEFAULT_HOST}; loopback only)",
+        help=f"address to bind (default {DEFAULT_HOST}); any address beyond loopback needs "
+        "--control-token",
     )
     serve.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
@@ -100,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliver webhooks (connection.deleted, ...) to URL; GET /_mock/webhooks shows "
         "its signing secret (repeatable)",
     )
+    serve.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help=f"require {TOKEN_HEADER}: TOKEN on every /_mock route but /_mock/health "
+        f"(env {TOKEN_ENV}); needed to bind beyond loopback",
+    )
     webhooks = commands.add_parser("webhooks", help="webhook tools")
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
     listen = webhook_commands.add_parser(
@@ -119,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow state-changing calls against a server that is no mock",
     )
     contract.add_argument("--examples", type=int, help="generated examples per operation")
+    _control_token_option(contract)
     contract.add_argument(
         "--suite",
         choices=["server", "client", "retries", "all"],
@@ -131,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", help="the mock's base URL"
     )
     report.add_argument("--json", action="store_true", help="print the raw JSON report")
+    _control_token_option(report)
     # Last, so that every serve flag, whoever added it, gets its variable.
     cli_env.document(serve)
     return parser
@@ -175,6 +185,16 @@ def parse_args(
     return args
 
 
+def _control_token_option(command: argparse.ArgumentParser) -> None:
+    """``--control-token`` for a command that talks to a running mock's control API."""
+    command.add_argument(
+        "--control-token",
+        default=os.environ.get(TOKEN_ENV),
+        metavar="TOKEN",
+        help=f"the mock's control token, if it has one (default: ${TOKEN_ENV})",
+    )
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """The app settings a parsed ``serve`` command line asks for (rules and rate limits
     checked here, so a typo stops the server with a clear message)."""
@@ -190,6 +210,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         sync_duration=args.sync_duration,
         fault_rules=rules,
         webhook_urls=list(args.webhook),
+        control_token=args.control_token or None,
     )
     if args.rate_limit is not None:
         settings.rate_limit = parse_rate_limit_string(args.rate_limit)
@@ -199,7 +220,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = parse_args(argv, environ)
     if args.command == "report":
-        return _report(args.url, as_json=args.json)
+        return _report(args.url, as_json=args.json, token=args.control_token)
     if args.command == "contract":
         return _contract(args)
     if args.command == "webhooks":
@@ -305,6 +326,9 @@ def _contract(args: argparse.Namespace) -> int:
             argv += [flag, str(value)]
     if args.allow_writes:
         argv.append("--allow-writes")
+    if args.control_token:
+        # Through the environment, not argv: a token on a command line shows in `ps`.
+        os.environ[TOKEN_ENV] = args.control_token
     # pytest runs in an interpreter of its own: this one has imported starlette (and with it
     # anyio, a pytest plugin), which pytest can then no longer rewrite; under the checkout's
     # warnings-as-errors configuration that warning would stop the run before any test.
@@ -313,11 +337,13 @@ def _contract(args: argparse.Namespace) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *argv, *args.pytest_args])
 
 
-def _report(url: str, *, as_json: bool) -> int:
+def _report(url: str, *, as_json: bool, token: str | None) -> int:
     import httpx
 
     try:
-        response = httpx.get(url.rstrip("/") + "/_mock/report", timeout=10)
+        response = httpx.get(
+            url.rstrip("/") + "/_mock/report", headers=control_headers(token), timeout=10
+        )
         response.raise_for_status()
     except httpx.HTTPError as exc:
         print(f"codat-mock: cannot read the report from {url}: {exc}", file=sys.stderr)

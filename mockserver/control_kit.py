@@ -29,11 +29,16 @@ def control_routes_from(
             try:
                 return await handler(request)
             except ApiError as err:
-                return json_response(error_body(err, correlation_id()), err.status, err.headers)
+                return error_response(err, correlation_id)
 
         return endpoint
 
     return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in table]
+
+
+def error_response(err: ApiError, correlation_id: Callable[[], str]) -> Response:
+    """The ErrorMessage response for ``err``, with a fresh correlation id."""
+    return json_response(error_body(err, correlation_id()), err.status, err.headers)
 
 
 def invalid(field: str, message: str) -> BadRequest:

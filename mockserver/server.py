@@ -18,6 +18,7 @@ import uvicorn
 
 from mockserver.app import MockState, create_app
 from mockserver.binding import listen
+from mockserver.control_guard import control_headers
 from mockserver.report import build_report
 from mockserver.settings import DEFAULT_HOST, Settings
 
@@ -60,6 +61,12 @@ class MockServer:
     def url(self) -> str:
         """The base URL to point a client at."""
         return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a call to this mock's ``/_mock`` routes needs: its control token, if
+        it was given one."""
+        return control_headers(self.settings.control_token)
 
     def requests(self, operation_id: str | None = None) -> list[dict[str, Any]]:
         """The journal's entries (as the control API shows them), oldest first."""

@@ -39,3 +39,6 @@ class Settings:
     webhook_urls: list[str] = field(default_factory=list)
     #: Rate-limit emulation (off unless enabled).
     rate_limit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    #: With a token, every /_mock route but /_mock/health needs it in X-Codat-Mock-Token;
+    #: without one, only loopback host names reach the control API.
+    control_token: str | None = field(default=None, repr=False)

@@ -15,6 +15,7 @@ import uvicorn
 
 from mockserver.auth import authorization_for
 from mockserver.cli import build_parser, main, settings_from
+from mockserver.control_guard import TOKEN_ENV
 from mockserver.faults.ratelimit import RateLimitConfig, RateLimitConfigError
 from mockserver.faults.rules import FaultRuleError, parse_fault_string, rule_from
 from mockserver.report import format_report
@@ -219,6 +220,23 @@ def test_main_serve_refuses_bad_settings_before_starting(
         assert fragment in captured.err
 
 
+def test_main_serve_refuses_to_bind_beyond_loopback_without_a_token(
+    runs: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert runs == []
+    err = capsys.readouterr().err
+    assert err.startswith("codat-mock: cannot start: --host 0.0.0.0 ")
+    assert "--control-token" in err
+
+
+def test_main_serve_binds_beyond_loopback_with_a_token(runs: list[Any]) -> None:
+    assert main(["serve", "--host", "0.0.0.0", "--control-token", "t0ken"]) == 0
+    ((app, options),) = runs
+    assert options["host"] == "0.0.0.0"
+    assert app.state.mock.settings.control_token == "t0ken"
+
+
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -273,6 +291,22 @@ def test_report_from_an_unreachable_url_is_2(capsys: pytest.CaptureFixture[str])
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith(f"codat-mock: cannot read the report from {url}: ")
+
+
+def test_report_passes_the_control_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    with MockServer(Settings(port=0, control_token="t0ken")) as guarded:
+        assert main(["report", "--url", guarded.url]) == 2
+        assert "401" in capsys.readouterr().err
+        assert main(["report", "--url", guarded.url, "--control-token", "t0ken", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["totals"]["requests"] == 0
+        monkeypatch.setenv(TOKEN_ENV, "t0ken")
+        assert main(["report", "--url", guarded.url, "--json"]) == 0
+        # What a test needs to call the guarded control API itself:
+        answer = httpx.get(guarded.url + "/_mock/clock", headers=guarded.control_headers)
+        assert answer.status_code == 200, answer.text
 
 
 def test_report_from_something_that_is_not_the_mock_is_2(

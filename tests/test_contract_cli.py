@@ -158,9 +158,13 @@ def outside(tmp_path: Path) -> Path:
     return cwd
 
 
+#: The healthy mock guards its control API with a token, which the suite must pass on.
+TOKEN = "contract-token"
+
+
 @pytest.fixture
 def healthy_mock() -> Iterator[MockServer]:
-    with MockServer(Settings(port=0, strict=True)) as mock:
+    with MockServer(Settings(port=0, strict=True, control_token=TOKEN)) as mock:
         yield mock
 
 
@@ -184,7 +188,7 @@ def disguised_mock() -> Iterator[tuple[MockServer, list[tuple[str, str]]]]:
 def test_the_server_suite_passes_against_a_running_mock(
     healthy_mock: MockServer, outside: Path
 ) -> None:
-    result = run_server_suite(healthy_mock.url, outside)
+    result = run_server_suite(healthy_mock.url, outside, "--control-token", TOKEN)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     summary = summary_line(result.stdout)

@@ -139,12 +139,15 @@ class Driver:
         *,
         transport: httpx.BaseTransport | None = None,
         request_hooks: Sequence[Callable[[httpx.Request], None]] = (),
+        control_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.run = run
         self.strategies = SchemaStrategies(spec)
         self._sent: list[Sent] = []
-        self._control = httpx.Client(base_url=url, trust_env=False, timeout=30)
+        self._control = httpx.Client(
+            base_url=url, headers=dict(control_headers or {}), trust_env=False, timeout=30
+        )
         self._authorization = authorization
         self._loop = asyncio.new_event_loop()
         self._client = httpx.Client(
