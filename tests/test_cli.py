@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from mockserver.auth import authorization_for
-from mockserver.cli import build_parser, main, settings_from
+from mockserver.cli import build_parser, main, parse_args, settings_from
 from mockserver.control_guard import TOKEN_ENV
 from mockserver.faults.ratelimit import RateLimitConfig, RateLimitConfigError
 from mockserver.faults.rules import FaultRuleError, parse_fault_string, rule_from
@@ -230,11 +230,11 @@ def test_main_serve_refuses_to_bind_beyond_loopback_without_a_token(
     assert "--control-token" in err
 
 
-def test_main_serve_binds_beyond_loopback_with_a_token(runs: list[Any]) -> None:
-    assert main(["serve", "--host", "0.0.0.0", "--control-token", "t0ken"]) == 0
-    ((app, options),) = runs
-    assert options["host"] == "0.0.0.0"
-    assert app.state.mock.settings.control_token == "t0ken"
+def test_the_control_token_comes_from_the_flag_or_the_environment() -> None:
+    assert serve("--control-token", "t0ken").control_token == "t0ken"
+    environ = {TOKEN_ENV: "from-env"}
+    assert settings_from(parse_args(["serve"], environ)).control_token == "from-env"
+    assert serve().control_token is None
 
 
 # -- report ------------------------------------------------------------------------------------
