@@ -19,6 +19,7 @@ from mockserver.faults.ratelimit import parse_rate_limit_string
 from mockserver.faults.rules import load_rules_file, parse_fault_string
 from mockserver.report import format_report
 from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
+from mockserver.store.syncs import check_sync_duration
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--sync-duration",
-        type=float,
+        type=_sync_duration,
         default=30.0,
         metavar="SECONDS",
         help="how long a requested sync stays in progress (default 30)",
@@ -193,6 +194,18 @@ def _control_token_option(command: argparse.ArgumentParser) -> None:
         metavar="TOKEN",
         help=f"the mock's control token, if it has one (default: ${TOKEN_ENV})",
     )
+
+
+def _sync_duration(text: str) -> float:
+    """``--sync-duration``: refused at startup unless the mock can run syncs that long."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    try:
+        return check_sync_duration(seconds)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

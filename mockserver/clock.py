@@ -13,6 +13,28 @@ from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
 
+#: The clock never shows an instant outside ``[EARLIEST, LATEST]``. The calendar ends at
+#: 9999-12-31, and the mock adds durations to "now" (a sync's run time, a webhook's retry
+#: schedule, a rate-limit window): keeping a thousand years of room before the end means no
+#: such sum can overflow, so nothing the clock was set to can make a later read fail.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class ClockRangeError(ValueError):
+    """An instant the clock must not show (see :data:`EARLIEST` and :data:`LATEST`)."""
+
+
+def check_instant(instant: datetime) -> datetime:
+    """``instant`` (taken as UTC when naive) if the mock can live there; ClockRangeError not."""
+    aware = _aware(instant)
+    if not EARLIEST <= aware <= LATEST:
+        raise ClockRangeError(
+            f"{isoformat(aware)} is outside the mock's calendar "
+            f"({isoformat(EARLIEST)} to {isoformat(LATEST)})"
+        )
+    return aware
+
 
 def _system_now() -> datetime:
     return datetime.now(UTC)
@@ -25,6 +47,8 @@ class Clock:
     * ``Clock(frozen_at=t)`` stands still at ``t`` until advanced or set.
     * ``advance(seconds)`` moves either kind forward; ``set(t)`` jumps (and freezes) at ``t``;
       ``resume_real_time()`` drops every adjustment.
+
+    Both moves keep the clock within :data:`EARLIEST` and :data:`LATEST`.
     """
 
     def __init__(
@@ -35,7 +59,7 @@ class Clock:
     ) -> None:
         self._source = source
         self._lock = threading.Lock()
-        self._frozen: datetime | None = _aware(frozen_at) if frozen_at is not None else None
+        self._frozen: datetime | None = check_instant(frozen_at) if frozen_at is not None else None
         self._offset = timedelta(0)
 
     def now(self) -> datetime:
@@ -46,21 +70,31 @@ class Clock:
             return self._source() + self._offset
 
     def advance(self, seconds: float) -> datetime:
-        """Move the clock forward by ``seconds`` (which must not be negative)."""
-        if seconds < 0:
+        """Move the clock forward by ``seconds`` (not negative); ClockRangeError (a
+        ValueError) if that would leave the mock's calendar, and then the clock stays put."""
+        if not seconds >= 0:  # also refuses NaN
             raise ValueError("the clock only moves forward")
         with self._lock:
-            step = timedelta(seconds=seconds)
+            base = self._frozen if self._frozen is not None else self._source() + self._offset
+            try:
+                step = timedelta(seconds=seconds)
+                moved = check_instant(base + step)
+            except OverflowError:
+                raise ClockRangeError(
+                    f"that is past the end of the mock's calendar ({isoformat(LATEST)})"
+                ) from None
             if self._frozen is not None:
-                self._frozen += step
+                self._frozen = moved
             else:
                 self._offset += step
-        return self.now()
+            return moved
 
     def set(self, instant: datetime) -> datetime:
-        """Stand the clock still at ``instant``."""
+        """Stand the clock still at ``instant``; ClockRangeError (a ValueError) if it lies
+        outside the mock's calendar."""
+        checked = check_instant(instant)
         with self._lock:
-            self._frozen = _aware(instant)
+            self._frozen = checked
         return self.now()
 
     def resume_real_time(self) -> datetime:

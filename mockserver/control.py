@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.auth import authenticate
-from mockserver.clock import isoformat, parse_datetime
+from mockserver.clock import ClockRangeError, isoformat, parse_datetime
 from mockserver.control_kit import control_routes_from, invalid, json_body, json_object
 from mockserver.errors import BadRequest, NotFound
 from mockserver.faults import FaultRuleError, rule_from
@@ -65,13 +65,19 @@ def control_routes(state: MockState) -> list[Route]:
                 raise invalid("advance", "advance takes a number of seconds, zero or more")
             try:
                 state.clock.advance(float(seconds))
+            except ClockRangeError as exc:
+                raise invalid("advance", str(exc)) from None
             except (OverflowError, ValueError):
-                raise invalid("advance", "that is past the end of the calendar") from None
+                raise invalid("advance", "advance takes a finite number of seconds") from None
         elif "set" in body:
             try:
-                state.clock.set(parse_datetime(str(body["set"])))
+                instant = parse_datetime(str(body["set"]))
             except (OverflowError, ValueError):
                 raise invalid("set", "set takes an ISO 8601 date-time") from None
+            try:
+                state.clock.set(instant)
+            except ClockRangeError as exc:
+                raise invalid("set", str(exc)) from None
         elif body.get("realTime") is True:
             state.clock.resume_real_time()
         else:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.errors import ApiError, BadRequest, ValidationItem, error_body
-from mockserver.jsonio import json_response, loads
+from mockserver.jsonio import JsonTooDeep, json_response, loads
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -51,9 +51,15 @@ def invalid(field: str, message: str) -> BadRequest:
 
 async def json_body(request: Request) -> Any:
     """The request's JSON body (an empty body reads as ``{}``); 400 when it is not JSON."""
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        # Nobody will read this answer; what matters is that a partial body is never acted on.
+        raise invalid("body", "the body did not fully arrive") from None
     try:
         return loads(raw) if raw.strip() else {}
+    except JsonTooDeep as exc:
+        raise invalid("body", str(exc)) from None
     except ValueError:
         raise invalid("body", "the body is not valid JSON") from None
 

@@ -1,4 +1,10 @@
-"""JSON in and out: the one fast path (orjson) that every response body goes through."""
+"""JSON in and out: the one fast path (orjson) that every body goes through.
+
+Everything the mock reads as JSON (Codat request bodies, control bodies, snapshots) passes
+:func:`loads`, which also refuses nesting deeper than :data:`MAX_DEPTH`: no body the contract
+describes comes close, and deeper values break the schema validator (which gives up at 255
+levels) and the serializer (which gives up at 255 levels too) long after they were accepted.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,14 @@ from starlette.responses import Response
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 
+#: How deeply arrays and objects may nest in JSON the mock reads (a scalar is depth 0,
+#: ``[]`` and ``{}`` depth 1). The deepest body the contracts describe is a snapshot, at 7.
+MAX_DEPTH = 64
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than :data:`MAX_DEPTH`."""
+
 
 def dumps(value: Any) -> bytes:
     """Serialize ``value`` (plain JSON data) to bytes."""
@@ -17,8 +31,25 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON text; raises ``orjson.JSONDecodeError`` (a ``ValueError``) when malformed."""
-    return orjson.loads(data)
+    """Parse JSON text. Raises ``orjson.JSONDecodeError`` (a ``ValueError``) when malformed
+    and :class:`JsonTooDeep` (a ``ValueError`` too) when nested deeper than :data:`MAX_DEPTH`."""
+    value = orjson.loads(data)
+    if too_deep(value, MAX_DEPTH):
+        raise JsonTooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def too_deep(value: Any, limit: int) -> bool:
+    """Whether arrays and objects in ``value`` nest more than ``limit`` levels (iteratively,
+    so the check itself cannot run out of stack)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def json_response(

@@ -95,6 +95,11 @@ class CodatSurface:
                 check_response(match.operation, status, result)
         except ApiError as err:
             status, result, extra_headers = self._error(err, match)
+        except BodyIncomplete:
+            # The client left before its body fully arrived: nothing ran, nothing changed,
+            # and nobody is there to answer. The journal records the drop, not a status.
+            exchange.dropped = "client-left"
+            return
         except Exception:
             log.exception("unhandled error in %s %s", method, path)
             status, result, extra_headers = self._error(InternalServerError(), None)
@@ -117,8 +122,13 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
 
 
+class BodyIncomplete(Exception):
+    """The client disconnected before the whole request body arrived."""
+
+
 async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    """The whole request body, refusing (413) anything over ``limit`` bytes."""
+    """The whole request body, refusing (413) anything over ``limit`` bytes; BodyIncomplete
+    when the client leaves before the last byte (a partial body is never acted on)."""
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
@@ -128,7 +138,7 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> b
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise BodyIncomplete()
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from mockserver.errors import (
     ApiError,
     BadRequest,
@@ -23,6 +21,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
     ValidationItem,
 )
+from mockserver.jsonio import JsonTooDeep, loads
 from mockserver.spec import Operation, Parameter, Problem
 
 INVALID_REQUEST = "Error processing request - not valid."
@@ -152,8 +151,13 @@ def _check_body(
             f"Unsupported content type {content_type or '(none)'!r}; send application/json."
         )
     try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        parsed = loads(body)
+    except JsonTooDeep as exc:
+        raise BadRequest(
+            INVALID_REQUEST,
+            validation=[ValidationItem("body", str(exc), "json")],
+        ) from None
+    except ValueError:
         raise BadRequest(
             "The request body is not valid JSON.",
             validation=[ValidationItem("body", "the body could not be parsed as JSON", "json")],
@@ -208,7 +212,7 @@ def locate(err: ApiError, operation: Operation) -> ApiError:
     path_names = {p.name for p in operation.parameters_in("path")}
 
     def place(item_id: str | None) -> str | None:
-        if not item_id or item_id.startswith(_PLACES):
+        if not item_id or item_id == "body" or item_id.startswith(_PLACES):
             return item_id
         head = item_id.split(".", 1)[0].split("[", 1)[0]
         if head in path_names:

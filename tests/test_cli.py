@@ -315,3 +315,25 @@ def test_report_from_something_that_is_not_the_mock_is_2(
     # /elsewhere/_mock/report is a Codat route the mock does not have: a 4xx, not a report.
     assert main(["report", "--url", mock.url + "/elsewhere"]) == 2
     assert "cannot read the report" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("nan", "from 0 to 31536000, not nan"),
+        ("inf", "from 0 to 31536000, not inf"),
+        ("1e12", "from 0 to 31536000, not 1000000000000.0"),
+        ("-1", "from 0 to 31536000, not -1.0"),
+        ("soon", "'soon' is not a number of seconds"),
+    ],
+)
+def test_a_sync_duration_the_mock_cannot_run_stops_it_at_startup(
+    value: str, fragment: str, runs: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["serve", "--sync-duration", value])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --sync-duration: " in err
+    assert fragment in err
+    assert runs == []

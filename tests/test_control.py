@@ -380,22 +380,25 @@ def test_state_export_and_import(client: TestClient) -> None:
     assert [c["id"] for c in ok(client.get("/companies"))["results"]] == [company["id"]]
 
 
-BAD_SNAPSHOTS: list[tuple[dict[str, Any], str]] = [
-    ({"version": 99, "tenants": []}, "Unsupported snapshot version 99; expected 1."),
-    ({"tenants": []}, "Unsupported snapshot version None; expected 1."),
-    ({"version": 1}, "The snapshot could not be read: "),
-    ({"version": 1, "tenants": 5}, "The snapshot could not be read: "),
-    ({"version": 1, "tenants": [{"companies": []}]}, "The snapshot could not be read: "),
+BAD_SNAPSHOTS: list[tuple[dict[str, Any], str, str]] = [
+    ({"version": 99, "tenants": []}, "version", "must be 1"),
+    ({"tenants": []}, "version", "must be 1"),
+    ({"version": 1}, "tenants", "is required"),
+    ({"version": 1, "tenants": 5}, "tenants", "must be a list"),
+    ({"version": 1, "tenants": [{"companies": []}]}, "tenants[0].clientId", "is required"),
 ]
 
 
-def test_a_bad_snapshot_is_400_and_changes_nothing(client: TestClient) -> None:
+def test_a_bad_snapshot_is_400_naming_the_field_and_changes_nothing(client: TestClient) -> None:
     create_company(client, "Still Here")
     before = ok(client.get("/_mock/state"))
-    for body, message in BAD_SNAPSHOTS:
+    for body, field, message in BAD_SNAPSHOTS:
         response = client.put("/_mock/state", json=body)
         assert response.status_code == 400, body
-        assert response.json()["error"].startswith(message)
+        assert response.json()["error"] == f"The snapshot cannot be restored: {field}: {message}"
+        assert response.json()["validation"]["errors"] == [
+            {"itemId": field, "message": message, "validatorName": "snapshot"}
+        ]
         assert ok(client.get("/_mock/state")) == before
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from typing import Any
 
 import yaml
 from starlette.testclient import TestClient
+from starlette.types import Message
 
-from mockserver.auth import client_id_for
+from mockserver.auth import authorization_for, client_id_for
 from mockserver.settings import MAX_BODY_BYTES
 from tests.conftest import API_KEY
 from tests.handlers.support import ERROR_KEYS
@@ -109,3 +113,62 @@ def test_clock_control(client: TestClient) -> None:
     bad = client.post("/_mock/clock", json={"advance": -1})
     assert bad.status_code == 400
     assert bad.json()["statusCode"] == 400
+
+
+# -- a body cut short ------------------------------------------------------------------------
+
+
+def _send_cut_short(app: Any, method: str, path: str, body: bytes) -> list[Message]:
+    """Send ``body`` while announcing 50 bytes more, then disconnect, straight into the ASGI
+    app (as uvicorn delivers it when a client closes mid-body); return what the app sent."""
+    headers = [
+        (b"authorization", authorization_for(API_KEY).encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body) + 50).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 4010),
+    }
+    incoming: list[Message] = [
+        {"type": "http.request", "body": body, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_body_cut_short_changes_nothing_and_the_journal_says_so(client: TestClient) -> None:
+    sent = _send_cut_short(client.app, "POST", "/companies", b'{"name": "Half"}')
+    assert sent == []  # nobody is there to answer
+    assert client.get("/companies").json()["totalResults"] == 0
+    journal = client.get("/_mock/requests", params={"operationId": "create-company"}).json()
+    [entry] = journal["requests"]
+    assert (entry["status"], entry["dropped"]) == (None, "client-left")
+
+
+def test_a_control_body_cut_short_changes_nothing(client: TestClient) -> None:
+    before = client.get("/_mock/state").json()
+    snapshot = {**before, "tenants": []}
+    _send_cut_short(client.app, "PUT", "/_mock/state", json.dumps(snapshot).encode())
+    client.post("/companies", json={"name": "Kept"})
+    after = client.get("/_mock/state").json()
+    assert [c["name"] for t in after["tenants"] for c in t["companies"]] == ["Kept"]

@@ -16,19 +16,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mockserver.clock import isoformat, parse_datetime
+from mockserver.clock import isoformat
 from mockserver.errors import BadRequest, NotFound, ValidationItem
 from mockserver.store.connections import ConnectionRecord, connection_not_found
+from mockserver.store.limits import (
+    MAX_COMPANY_NAME,
+    MAX_DESCRIPTION,
+    MAX_TAG_KEY,
+    MAX_TAG_VALUE,
+    MAX_TAGS,
+    check_length,
+)
+from mockserver.store.restore import Fields, SnapshotError, join
 from mockserver.store.syncs import SyncRecord, last_completed_at
 
 LINK = "https://link.codat.io"
 
 #: Products the mock reports as enabled for every company.
 PRODUCTS = ("sync-for-commerce",)
-
-MAX_TAGS = 10
-MAX_TAG_KEY = 27
-MAX_TAG_VALUE = 100
 
 # Anything outside the documented character set is dropped from a company name.
 _FORBIDDEN_NAME_CHARS = re.compile(r"[^A-Za-z0-9\s\-',&@.?!]")
@@ -40,7 +45,9 @@ def company_not_found(company_id: str) -> NotFound:
 
 
 def clean_name(name: str) -> str:
-    """``name`` with forbidden characters removed; BadRequest if nothing visible is left."""
+    """``name`` with forbidden characters removed; BadRequest if nothing visible is left or
+    it is longer than :data:`MAX_COMPANY_NAME`."""
+    check_length(name, "name", MAX_COMPANY_NAME)
     cleaned = _FORBIDDEN_NAME_CHARS.sub("", name)
     if not cleaned.strip():
         raise BadRequest(
@@ -50,8 +57,35 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-def check_tags(tags: dict[str, str]) -> dict[str, str]:
+def stored_name(name: object) -> str:
+    """``name`` if a company could have been given it (a snapshot's name); BadRequest if not."""
+    if not isinstance(name, str) or clean_name(name) != name:
+        raise BadRequest(
+            "Not a company name.",
+            validation=[ValidationItem("name", "Must be a name create-company would keep.")],
+        )
+    return name
+
+
+def check_description(description: object) -> str | None:
+    """``description`` if it is null or a string within :data:`MAX_DESCRIPTION`."""
+    if description is None:
+        return None
+    if not isinstance(description, str):
+        raise BadRequest(
+            "A company description must be a string.",
+            validation=[ValidationItem("description", "Must be a string or null.")],
+        )
+    return check_length(description, "description", MAX_DESCRIPTION)
+
+
+def check_tags(tags: object) -> dict[str, str]:
     """A copy of ``tags`` if it keeps within Codat's limits; BadRequest listing every problem."""
+    if not isinstance(tags, dict):
+        raise BadRequest(
+            "Tags must be an object.",
+            validation=[ValidationItem("tags", "Must be an object of strings.")],
+        )
     problems: list[ValidationItem] = []
     if len(tags) > MAX_TAGS:
         problems.append(
@@ -157,16 +191,31 @@ class CompanyRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CompanyRecord:
-        """Rebuild a company from :meth:`to_json` output."""
-        connections = [ConnectionRecord.from_json(c) for c in data["connections"]]
+    def from_json(cls, data: object, at: str = "company") -> CompanyRecord:
+        """Rebuild a company from :meth:`to_json` output, checking every field (SnapshotError
+        names the one that is wrong)."""
+        fields = Fields(data, at)
+        company_id = fields.uuid("id")
+        connections: dict[str, ConnectionRecord] = {}
+        for i, item in fields.items("connections"):
+            where = join(fields.path("connections"), i)
+            record = ConnectionRecord.from_json(item, where, company_id=company_id)
+            if record.id in connections:
+                raise SnapshotError(f"{where}.id", f"{record.id} appears twice")
+            connections[record.id] = record
+        syncs: list[SyncRecord] = []
+        for i, item in fields.items("syncs"):
+            where = join(fields.path("syncs"), i)
+            syncs.append(SyncRecord.from_json(item, where, company_id=company_id))
+        if len({sync.id for sync in syncs}) != len(syncs):
+            raise SnapshotError(fields.path("syncs"), "holds a sync id twice")
         return cls(
-            id=str(data["id"]),
-            name=str(data["name"]),
-            created=parse_datetime(str(data["created"])),
-            description=data.get("description"),
-            tags={str(k): str(v) for k, v in data["tags"].items()},
-            connections={c.id: c for c in connections},
-            syncs=[SyncRecord.from_json(s) for s in data["syncs"]],
-            configured=bool(data["configured"]),
+            id=company_id,
+            name=fields.checked("name", stored_name),
+            created=fields.instant("created"),
+            description=fields.checked("description", check_description, None),
+            tags=fields.checked("tags", check_tags, {}),
+            connections=connections,
+            syncs=syncs,
+            configured=fields.flag("configured", False),
         )

@@ -19,9 +19,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mockserver.clock import isoformat, parse_datetime
+from mockserver.clock import isoformat
 from mockserver.errors import BadRequest, NotFound, ValidationItem
-from mockserver.store.catalog import Platform
+from mockserver.store.catalog import SOURCE_TYPES, Platform
+from mockserver.store.limits import (
+    MAX_AUTH_KEY,
+    MAX_AUTH_KEYS,
+    MAX_LABEL,
+    check_count,
+    check_length,
+)
+from mockserver.store.restore import Fields, SnapshotError
 
 #: The statuses of the contract's ``dataConnectionStatus`` enum.
 STATUSES = ("PendingAuth", "Linked", "Unlinked", "Deauthorized")
@@ -90,23 +98,34 @@ class ConnectionRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ConnectionRecord:
-        """Rebuild a record from :meth:`to_json` output."""
-        platform = data["platform"]
+    def from_json(
+        cls, data: object, at: str = "connection", *, company_id: str | None = None
+    ) -> ConnectionRecord:
+        """Rebuild a record from :meth:`to_json` output, checking every field (SnapshotError
+        names the one that is wrong)."""
+        fields = Fields(data, at)
+        connection_id = fields.uuid("id")
+        owner = fields.uuid("companyId")
+        if company_id is not None and owner != company_id:
+            raise SnapshotError(fields.path("companyId"), f"must be {company_id}, its company")
+        platform = Fields(fields.raw("platform"), fields.path("platform"))
+        key = platform.text("key", 4)
+        if not (len(key) == 4 and key.isascii() and key.isalpha() and key.islower()):
+            raise SnapshotError(platform.path("key"), "must be four lowercase letters")
         return cls(
-            id=str(data["id"]),
-            company_id=str(data["companyId"]),
+            id=connection_id,
+            company_id=owner,
             platform=Platform(
-                key=str(platform["key"]),
-                name=str(platform["name"]),
-                integration_id=str(platform["integrationId"]),
-                source_id=str(platform["sourceId"]),
-                source_type=str(platform["sourceType"]),
-                enabled=bool(platform["enabled"]),
+                key=key,
+                name=platform.text("name", MAX_LABEL),
+                integration_id=platform.uuid("integrationId"),
+                source_id=platform.uuid("sourceId"),
+                source_type=str(platform.choice("sourceType", SOURCE_TYPES)),
+                enabled=platform.flag("enabled"),
             ),
-            created=parse_datetime(str(data["created"])),
-            status=str(data["status"]),
-            auth_keys=[str(key) for key in data["authKeys"]],
+            created=fields.instant("created"),
+            status=str(fields.choice("status", STATUSES)),
+            auth_keys=fields.strings("authKeys", count=MAX_AUTH_KEYS, limit=MAX_AUTH_KEY),
         )
 
 
@@ -144,6 +163,9 @@ def authorize(connection: ConnectionRecord, auth: dict[str, str]) -> None:
             "Authorization values must be strings.",
             validation=[ValidationItem(key, "Must be a string.") for key in bad],
         )
+    check_count(len(auth), "body", MAX_AUTH_KEYS, "authorization values")
+    for key in auth:
+        check_length(key, key[:40], MAX_AUTH_KEY)  # the field is the key; its start names it
     connection.auth_keys = sorted(auth)
     connection.status = "Linked"
 

@@ -14,6 +14,15 @@ import copy
 from typing import Any
 
 from mockserver.errors import BadRequest, ValidationItem
+from mockserver.store.limits import (
+    MAX_ACCOUNT_NAME,
+    MAX_LABEL,
+    MAX_TEXT,
+    MAX_VISIBLE_ACCOUNTS,
+    check_count,
+    check_length,
+)
+from mockserver.store.restore import Fields, SnapshotError, check_text, join
 
 
 class TextSettings:
@@ -57,6 +66,12 @@ class TextSettings:
                 text = value["text"]
                 if not isinstance(text, str):
                     problems.append(ValidationItem(key, "'text' must be a string or null."))
+                elif len(text) > MAX_TEXT:
+                    problems.append(
+                        ValidationItem(
+                            f"{key}.text", f"At most {MAX_TEXT} characters ({len(text)} given)."
+                        )
+                    )
                 elif default.get("required") and not text.strip():
                     problems.append(
                         ValidationItem(key, f"'{key}' is required and cannot be empty.")
@@ -77,12 +92,25 @@ class TextSettings:
         """The tenant's changes, JSON-able."""
         return copy.deepcopy(self._overrides)
 
-    def load_json(self, data: dict[str, Any]) -> None:
-        """Replace the tenant's changes with a :meth:`to_json` snapshot."""
-        self._overrides = {
-            str(locale): {str(k): (None if v is None else str(v)) for k, v in texts.items()}
-            for locale, texts in data.items()
-        }
+    def load_json(self, data: dict[str, Any], at: str = "texts") -> None:
+        """Replace the tenant's changes with a :meth:`to_json` snapshot (SnapshotError names
+        a locale or key the defaults do not have, or a text that is not one)."""
+        overrides: dict[str, dict[str, str | None]] = {}
+        for locale, texts in data.items():
+            defaults = self._defaults.get(locale)
+            if defaults is None:
+                raise SnapshotError(join(at, locale), "is not a locale with Sync Flow texts")
+            where = join(at, locale)
+            if not isinstance(texts, dict):
+                raise SnapshotError(where, "must be an object")
+            overrides[locale] = {}
+            for key, text in texts.items():
+                if key not in defaults:
+                    raise SnapshotError(join(where, key), "is not a Sync Flow text key")
+                overrides[locale][key] = (
+                    None if text is None else check_text(join(where, key), text, MAX_TEXT)
+                )
+        self._overrides = overrides
 
 
 class VisibleAccountSettings:
@@ -102,6 +130,7 @@ class VisibleAccountSettings:
         if visible is None:
             self._overrides.pop(platform_key, None)
         else:
+            check_count(len(visible), "visibleAccounts", MAX_VISIBLE_ACCOUNTS, "accounts")
             bad = [i for i, name in enumerate(visible) if not isinstance(name, str)]
             if bad:
                 raise BadRequest(
@@ -110,6 +139,8 @@ class VisibleAccountSettings:
                         ValidationItem(f"visibleAccounts[{i}]", "Must be a string.") for i in bad
                     ],
                 )
+            for i, name in enumerate(visible):
+                check_length(name, f"visibleAccounts[{i}]", MAX_ACCOUNT_NAME)
             self._overrides[platform_key] = list(visible)
         return self.get(platform_key)
 
@@ -117,6 +148,13 @@ class VisibleAccountSettings:
         """The tenant's changes, JSON-able."""
         return {key: list(value) for key, value in self._overrides.items()}
 
-    def load_json(self, data: dict[str, Any]) -> None:
-        """Replace the tenant's changes with a :meth:`to_json` snapshot."""
-        self._overrides = {str(k): [str(name) for name in v] for k, v in data.items()}
+    def load_json(self, data: dict[str, Any], at: str = "visibleAccounts") -> None:
+        """Replace the tenant's changes with a :meth:`to_json` snapshot (SnapshotError names
+        what is not a list of account names)."""
+        lists = Fields(data, at)
+        self._overrides = {
+            check_text(join(at, key), key, MAX_LABEL): lists.strings(
+                key, count=MAX_VISIBLE_ACCOUNTS, limit=MAX_ACCOUNT_NAME
+            )
+            for key in data
+        }

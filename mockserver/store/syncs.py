@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from mockserver.clock import isoformat, parse_datetime
+from mockserver.clock import isoformat
 from mockserver.errors import BadRequest, NotFound, ValidationItem
 from mockserver.store.instants import whole_seconds
+from mockserver.store.limits import MAX_MESSAGE
+from mockserver.store.restore import Fields, SnapshotError
 
 Outcome = Literal["in_progress", "success", "failure"]
 
@@ -37,6 +39,25 @@ OVERLAP_MESSAGE = "Date overlaps with a previous sync date range."
 
 #: After this long in progress a sync reports 1010 ("long running") instead of 1000.
 LONG_RUNNING = timedelta(minutes=10)
+
+#: The longest a sync may run (``--sync-duration``, snapshots): a year of mock time. Longer
+#: would only push a sync's end past the clock's calendar (see mockserver.clock.LATEST).
+MAX_SYNC_DURATION = 365 * 24 * 3600.0
+
+
+def check_sync_duration(seconds: object) -> float:
+    """``seconds`` as a float if it is a sync duration the mock can run; ValueError if not
+    (NaN, infinities, negatives, more than :data:`MAX_SYNC_DURATION`, non-numbers)."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 <= seconds <= MAX_SYNC_DURATION  # NaN compares false both ways
+    ):
+        raise ValueError(
+            f"a sync duration is a number of seconds from 0 to {MAX_SYNC_DURATION:.0f}, "
+            f"not {seconds!r}"
+        )
+    return float(seconds)
 
 
 @dataclass(slots=True, frozen=True)
@@ -250,20 +271,31 @@ class SyncRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SyncRecord:
-        """Rebuild a record from :meth:`to_json` output."""
-        forced_code = data.get("forcedCode")
-        forced_at = data.get("forcedAt")
+    def from_json(
+        cls, data: object, at: str = "sync", *, company_id: str | None = None
+    ) -> SyncRecord:
+        """Rebuild a record from :meth:`to_json` output, checking every field (SnapshotError
+        names the one that is wrong)."""
+        fields = Fields(data, at)
+        sync_id = fields.uuid("id")
+        owner = fields.uuid("companyId")
+        if company_id is not None and owner != company_id:
+            raise SnapshotError(fields.path("companyId"), f"must be {company_id}, its company")
+        start = fields.instant("start")
+        finish = fields.instant("finish")
+        if finish <= start:
+            raise SnapshotError(fields.path("finish"), "must be later than start")
+        forced_code = fields.choice("forcedCode", STATUS_CODES, nullable=True)
         return cls(
-            id=str(data["id"]),
-            company_id=str(data["companyId"]),
-            requested_at=parse_datetime(str(data["requestedAt"])),
-            duration=float(data["duration"]),
-            start=parse_datetime(str(data["start"])),
-            finish=parse_datetime(str(data["finish"])),
-            forced_code=int(forced_code) if forced_code is not None else None,
-            forced_message=data.get("forcedMessage"),
-            forced_at=parse_datetime(str(forced_at)) if forced_at is not None else None,
+            id=sync_id,
+            company_id=owner,
+            requested_at=fields.instant("requestedAt"),
+            duration=fields.number("duration", check_sync_duration),
+            start=start,
+            finish=finish,
+            forced_code=forced_code,
+            forced_message=fields.optional_text("forcedMessage", MAX_MESSAGE),
+            forced_at=fields.optional_instant("forcedAt"),
         )
 
 

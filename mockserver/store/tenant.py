@@ -28,6 +28,7 @@ from mockserver.store import connections as conn
 from mockserver.store.catalog import Catalog
 from mockserver.store.companies import (
     CompanyRecord,
+    check_description,
     check_tags,
     clean_name,
     company_not_found,
@@ -35,6 +36,8 @@ from mockserver.store.companies import (
 from mockserver.store.configuration import render_configuration, schedule_start
 from mockserver.store.ids import IdSource, new_otp
 from mockserver.store.instants import as_utc, one_month_before
+from mockserver.store.limits import MAX_COMPANY_NAME, MAX_LABEL, MAX_MESSAGE, check_length
+from mockserver.store.restore import Fields, SnapshotError, join
 from mockserver.store.settings import TextSettings, VisibleAccountSettings
 from mockserver.store.syncs import (
     SyncRecord,
@@ -152,12 +155,13 @@ class Tenant:
         self, name: str, description: str | None, tags: dict[str, str] | None
     ) -> CompanyRecord:
         cleaned = clean_name(name)
+        checked_description = check_description(description)
         checked_tags = check_tags(tags or {})
         company = CompanyRecord(
             id=self._env.ids.new_id(),
             name=cleaned,
             created=self._now(),
-            description=description,
+            description=checked_description,
             tags=checked_tags,
         )
         self._companies[company.id] = company
@@ -377,6 +381,8 @@ class Tenant:
         for company in self._companies.values():
             for record in company.syncs:
                 if record.id == sync_id:
+                    if message is not None:
+                        check_length(message, "message", MAX_MESSAGE)
                     now = self._now()
                     record.force(status_code, message, now)
                     return record.company_sync_status(now)
@@ -465,6 +471,7 @@ class Tenant:
         found = self._companies.get(merchant_identifier.lower())  # ids are case-insensitive
         if found is not None:
             return found
+        check_length(merchant_identifier, "merchantIdentifier", MAX_COMPANY_NAME)
         # Company names lose forbidden characters when created, so match on the cleaned form.
         try:
             name = clean_name(merchant_identifier)
@@ -520,14 +527,21 @@ class Tenant:
         return found
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], env: Environment) -> Tenant:
-        """Rebuild a tenant from :meth:`to_json` output."""
-        tenant = cls(str(data["clientId"]), env)
-        for item in data["companies"]:
-            company = CompanyRecord.from_json(item)
+    def from_json(cls, data: object, env: Environment, at: str = "tenant") -> Tenant:
+        """Rebuild a tenant from :meth:`to_json` output, checking every field (SnapshotError
+        names the one that is wrong)."""
+        fields = Fields(data, at)
+        tenant = cls(fields.text("clientId", MAX_LABEL), env)
+        for i, item in fields.items("companies"):
+            where = join(fields.path("companies"), i)
+            company = CompanyRecord.from_json(item, where)
+            if company.id in tenant._companies:
+                raise SnapshotError(f"{where}.id", f"{company.id} appears twice")
             tenant._companies[company.id] = company
-        tenant._texts.load_json(data.get("texts", {}))
-        tenant._visible.load_json(data.get("visibleAccounts", {}))
+        tenant._texts.load_json(fields.mapping("texts", {}), fields.path("texts"))
+        tenant._visible.load_json(
+            fields.mapping("visibleAccounts", {}), fields.path("visibleAccounts")
+        )
         return tenant
 
 

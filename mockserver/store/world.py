@@ -15,24 +15,26 @@ import threading
 from typing import Any
 
 from mockserver.clock import Clock
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, ValidationItem
 from mockserver.fixtures import Fixtures
 from mockserver.store.catalog import Catalog
 from mockserver.store.configuration import configuration_template
 from mockserver.store.ids import IdSource
+from mockserver.store.restore import Fields, SnapshotError, join
+from mockserver.store.syncs import check_sync_duration
 from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
 
 SNAPSHOT_VERSION = 1
 
 
 def _unique_ids(tenants: list[Tenant]) -> list[str]:
-    """Every id the tenants hold; BadRequest when one appears twice (in any tenant)."""
+    """Every id the tenants hold; SnapshotError when one appears twice (in any tenant)."""
     seen: set[str] = set()
     for tenant in tenants:
         for held in tenant.held_ids():
             if held in seen:
-                raise BadRequest(
-                    f"The snapshot holds the id {held} twice; ids must be unique across tenants."
+                raise SnapshotError(
+                    "tenants", f"holds the id {held} twice; ids must be unique across tenants"
                 )
             seen.add(held)
     return list(seen)
@@ -50,8 +52,7 @@ class World:
         sync_duration: float = 30.0,
         observer: ConnectionObserver | None = None,
     ) -> None:
-        if sync_duration < 0:
-            raise ValueError("sync_duration must not be negative")
+        sync_duration = check_sync_duration(sync_duration)
         self.catalog = Catalog(fixtures)
         self._env = Environment(
             fixtures=fixtures,
@@ -73,10 +74,9 @@ class World:
 
     @sync_duration.setter
     def sync_duration(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("sync_duration must not be negative")
+        checked = check_sync_duration(seconds)
         with self._env.lock:
-            self._env.sync_duration = seconds
+            self._env.sync_duration = checked
 
     def tenant(self, client_id: str) -> Tenant:
         """The tenant of ``client_id``, created (from the fixtures) on first use."""
@@ -114,29 +114,44 @@ class World:
                 "tenants": [tenant.to_json() for tenant in self._tenants.values()],
             }
 
-    def load(self, snapshot: dict[str, Any]) -> None:
+    def load(self, snapshot: object, *, source: str = "The snapshot") -> None:
         """Replace every tenant's state with ``snapshot`` (from :meth:`snapshot`).
 
-        The snapshot is read in full before anything changes, so a bad one leaves the
-        world as it was.
+        The snapshot is read and checked in full before anything changes, so a bad one
+        leaves the world as it was; whatever passes can be served. A bad one is a
+        BadRequest naming ``source`` (a file, the request) and the field.
         """
-        if snapshot.get("version") != SNAPSHOT_VERSION:
-            raise BadRequest(
-                f"Unsupported snapshot version {snapshot.get('version')!r}; "
-                f"expected {SNAPSHOT_VERSION}."
-            )
         try:
-            tenants = [Tenant.from_json(item, self._env) for item in snapshot["tenants"]]
-            duration = float(snapshot.get("syncDuration", self._env.sync_duration))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise BadRequest(f"The snapshot could not be read: {exc!r}") from exc
-        held = _unique_ids(tenants)
+            tenants, duration = self._read(snapshot)
+            held = _unique_ids(tenants)
+        except SnapshotError as exc:
+            raise BadRequest(
+                f"{source} cannot be restored: {exc}",
+                validation=[ValidationItem(exc.field or None, exc.message, "snapshot")],
+            ) from None
         with self._env.lock:
             # Ids of the state being replaced stay taken too: an id once handed out never
             # comes back as another record.
             self._env.ids.claim(held)
             self._tenants = {tenant.client_id: tenant for tenant in tenants}
             self._env.sync_duration = duration
+
+    def _read(self, snapshot: object) -> tuple[list[Tenant], float]:
+        """The tenants and sync duration of ``snapshot``; SnapshotError if any part is bad."""
+        fields = Fields(snapshot, "")
+        if fields.raw("version", None) != SNAPSHOT_VERSION:
+            raise SnapshotError("version", f"must be {SNAPSHOT_VERSION}")
+        duration = fields.number(
+            "syncDuration", check_sync_duration, default=self._env.sync_duration
+        )
+        tenants: dict[str, Tenant] = {}
+        for i, item in fields.items("tenants"):
+            where = join("tenants", i)
+            tenant = Tenant.from_json(item, self._env, where)
+            if tenant.client_id in tenants:
+                raise SnapshotError(f"{where}.clientId", f"{tenant.client_id} appears twice")
+            tenants[tenant.client_id] = tenant
+        return list(tenants.values()), duration
 
     @classmethod
     def restore(
