@@ -24,7 +24,7 @@ from mockserver.control_kit import control_routes_from, invalid, json_body, json
 from mockserver.errors import BadRequest, NotFound
 from mockserver.faults import FaultRuleError, rule_from
 from mockserver.faults.ratelimit import RateLimitConfig
-from mockserver.journal_filters import narrow_requests
+from mockserver.journal_filters import request_filters
 from mockserver.jsonio import json_response
 from mockserver.report import build_report
 from mockserver.webhooks import webhook_routes
@@ -111,16 +111,22 @@ def control_routes(state: MockState) -> list[Route]:
     # -- the journal and the verdict -----------------------------------------------------
 
     async def list_requests(request: Request) -> Response:
-        entries = state.journal.entries(**_journal_filters(request))
-        entries = narrow_requests(entries, request.query_params)
-        return json_response({"requests": [entry.to_json() for entry in entries]})
+        page = state.journal.page(**request_filters(request.query_params))
+        return json_response(
+            {
+                "requests": [entry.to_json() for entry in page.entries],
+                "hasMore": page.has_more,
+                "lastSeq": page.last_seq,
+            }
+        )
 
     async def get_request(request: Request) -> Response:
         seq = request.path_params["seq"]
-        for entry in state.journal.entries():
-            if str(entry.seq) == seq:
-                return json_response(entry.to_json())
-        raise NotFound(f"No request {seq} is in the journal.")
+        known = seq.isascii() and seq.isdigit() and len(seq) <= 19
+        entry = state.journal.get(int(seq)) if known else None
+        if entry is None:
+            raise NotFound(f"No request {seq} is in the journal.")
+        return json_response(entry.to_json())
 
     async def clear_requests(_: Request) -> Response:
         state.journal.clear()
@@ -254,20 +260,3 @@ def _on_connection(state: MockState, request: Request, action: str) -> dict[str,
 
 def _clock_view(state: MockState) -> dict[str, Any]:
     return {"now": isoformat(state.clock.now()), "frozen": state.clock.is_frozen}
-
-
-def _journal_filters(request: Request) -> dict[str, Any]:
-    params = request.query_params
-    filters: dict[str, Any] = {}
-    if "operationId" in params:
-        filters["operation_id"] = params["operationId"]
-    if "status" in params:
-        if not (params["status"].isascii() and params["status"].isdigit()):
-            raise invalid("status", "status takes an HTTP status code")
-        filters["status"] = int(params["status"])
-    if "since" in params:
-        try:
-            filters["since"] = parse_datetime(params["since"])
-        except ValueError:
-            raise invalid("since", "since takes an ISO 8601 date-time") from None
-    return filters

@@ -35,6 +35,8 @@ class Exchange:
     dropped: str | None = None
     #: Contract violations found in the incoming request (itemId/message pairs).
     violations: list[dict[str, Any]] = field(default_factory=list)
+    #: The response shape the surface answered in (None: the default shape, or no answer).
+    shape: str | None = None
 
 
 def exchange_of(scope: MutableMapping[str, Any]) -> Exchange:

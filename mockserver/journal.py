@@ -5,6 +5,11 @@ the request as the client sent it and the response (or the lack of one) as a fau
 The layers inside tell it what only they know through the :class:`~mockserver.exchange.Exchange`
 in the ASGI scope. Memory stays bounded twice over: the journal keeps at most ``max_entries``
 entries (the oldest fall out first) and at most ``max_body_bytes`` of each body.
+
+A full journal must cost the server nothing at the tail, so it is stored compactly: one flat
+tuple per exchange holding only strings, bytes, numbers and datetimes. The garbage collector
+stops tracking such tuples after its first look at them, so 10,000 kept entries add nothing
+to a collection's work; the typed :class:`JournalEntry` is built only when someone reads.
 """
 
 from __future__ import annotations
@@ -13,17 +18,29 @@ import codecs
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.clock import Clock, isoformat
 from mockserver.exchange import exchange_of
 
 UTC = timezone.utc
+
+#: At most this many bytes of each side's headers are kept (the rest is cut, marked by "...").
+MAX_HEADER_BYTES = 8192
+
+#: Headers whose values are secrets: only the scheme of an Authorization value is kept.
+_SECRET_HEADERS = frozenset(
+    {b"authorization", b"proxy-authorization", b"cookie", b"set-cookie", b"x-codat-mock-token"}
+)
+_MASK = b"****"
+
+Headers = list[tuple[str, str]]
 
 
 def _wall_now() -> datetime:
@@ -68,6 +85,11 @@ class JournalEntry:
     violations: list[dict[str, Any]] = field(default_factory=list)
     #: The response's ``Retry-After`` header, verbatim.
     retry_after: str | None = None
+    #: Headers as sent, names lower-cased, secrets masked (``Authorization: Basic ****``).
+    request_headers: Headers = field(default_factory=list)
+    response_headers: Headers = field(default_factory=list)
+    #: Which response shape the surface answered in (None: the default, or no answer).
+    shape: str | None = None
 
     @property
     def mock_time(self) -> str:
@@ -96,13 +118,132 @@ class JournalEntry:
             "dropped": self.dropped,
             "handlerStatus": self.handler_status,
             "durationMs": round(self.duration_ms, 3),
+            "requestHeaders": [[name, value] for name, value in self.request_headers],
             "requestBody": self.request_body,
             "requestBodyTruncated": self.request_body_truncated,
+            "responseHeaders": [[name, value] for name, value in self.response_headers],
             "responseBody": self.response_body,
             "responseBodyTruncated": self.response_body_truncated,
             "violations": [dict(item) for item in self.violations],
             "retryAfter": self.retry_after,
+            "shape": self.shape,
         }
+
+
+# --- the compact row ---------------------------------------------------------------------------
+#
+# One exchange is kept as a flat tuple of atoms, in this order. Bodies and headers stay bytes
+# (decoded on read); violations are their JSON text.
+
+_SEQ, _MOCK_AT, _STATUS, _OPERATION, _CLIENT = 0, 1, 8, 6, 7
+Row = tuple[Any, ...]
+
+
+def pack_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Headers as one ``name: value`` line each, secrets masked, at most MAX_HEADER_BYTES."""
+    lines: list[bytes] = []
+    for raw_name, raw_value in headers:
+        name = bytes(raw_name).lower()
+        value = bytes(raw_value)
+        if name in _SECRET_HEADERS:
+            value = _masked(name, value)
+        lines.append(name + b": " + value)
+    packed = b"\n".join(lines)
+    if len(packed) > MAX_HEADER_BYTES:
+        packed = packed[:MAX_HEADER_BYTES] + b"..."
+    return packed
+
+
+def _masked(name: bytes, value: bytes) -> bytes:
+    """A secret header's value with the secret gone (an Authorization scheme stays readable)."""
+    scheme, space, _ = value.partition(b" ")
+    if space and name.endswith(b"authorization") and len(scheme) <= 16:
+        return scheme + b" " + _MASK
+    return _MASK
+
+
+def unpack_headers(packed: bytes) -> Headers:
+    """The ``(name, value)`` pairs :func:`pack_headers` wrote."""
+    if not packed:
+        return []
+    pairs: Headers = []
+    for line in packed.decode("latin-1").split("\n"):
+        name, _, value = line.partition(": ")
+        pairs.append((name, value))
+    return pairs
+
+
+def _text(data: bytes, truncated: bool) -> str:
+    # A cut can split a multi-byte character; a non-final decode leaves the partial
+    # character out instead of showing a replacement character for it.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return decoder.decode(data, final=not truncated)
+
+
+def _row_of(entry: JournalEntry) -> Row:
+    return (
+        entry.seq,
+        entry.mock_at,
+        entry.wall_at,
+        entry.method,
+        entry.path,
+        entry.query,
+        entry.operation_id,
+        entry.client_id,
+        entry.status,
+        entry.fault_id,
+        entry.fault_action,
+        entry.dropped,
+        entry.handler_status,
+        entry.duration_ms,
+        entry.request_body.encode(),
+        entry.request_body_truncated,
+        entry.response_body.encode(),
+        entry.response_body_truncated,
+        orjson.dumps(entry.violations) if entry.violations else b"",
+        entry.retry_after,
+        "\n".join(f"{k}: {v}" for k, v in entry.request_headers).encode("latin-1", "replace"),
+        "\n".join(f"{k}: {v}" for k, v in entry.response_headers).encode("latin-1", "replace"),
+        entry.shape,
+    )
+
+
+def _entry_of(row: Row) -> JournalEntry:
+    return JournalEntry(
+        seq=row[0],
+        mock_at=row[1],
+        wall_at=row[2],
+        method=row[3],
+        path=row[4],
+        query=row[5],
+        operation_id=row[6],
+        client_id=row[7],
+        status=row[8],
+        fault_id=row[9],
+        fault_action=row[10],
+        dropped=row[11],
+        handler_status=row[12],
+        duration_ms=row[13],
+        request_body=_text(row[14], row[15]),
+        request_body_truncated=row[15],
+        response_body=_text(row[16], row[17]),
+        response_body_truncated=row[17],
+        violations=orjson.loads(row[18]) if row[18] else [],
+        retry_after=row[19],
+        request_headers=unpack_headers(row[20]),
+        response_headers=unpack_headers(row[21]),
+        shape=row[22],
+    )
+
+
+@dataclass(slots=True, frozen=True)
+class JournalPage:
+    """A window of journal entries: the entries, whether matching ones were left out, and the
+    newest sequence number handed out so far (where a poller starts)."""
+
+    entries: list[JournalEntry]
+    has_more: bool
+    last_seq: int
 
 
 class Journal:
@@ -121,7 +262,7 @@ class Journal:
         self.max_entries = max_entries
         self.max_body_bytes = max_body_bytes
         self._lock = threading.Lock()
-        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
+        self._rows: deque[Row] = deque(maxlen=max_entries)
         self._last_seq = 0
         self._dropped_count = 0
 
@@ -133,13 +274,45 @@ class Journal:
 
     def record(self, entry: JournalEntry) -> None:
         """Keep ``entry``; past ``max_entries`` the oldest entry falls out."""
+        self.record_row(_row_of(entry))
+
+    def record_row(self, row: Row) -> None:
+        """Keep one compact row (see :func:`_row_of` for its layout)."""
         with self._lock:
-            if len(self._entries) == self.max_entries:
+            if len(self._rows) == self.max_entries:
                 self._dropped_count += 1
-            self._entries.append(entry)
+            self._rows.append(row)
             # Entries built by hand (tests, imports) may carry their own numbers; keep the
             # counter ahead of them so next_seq never hands out a number already in use.
-            self._last_seq = max(self._last_seq, entry.seq)
+            if row[_SEQ] > self._last_seq:
+                self._last_seq = row[_SEQ]
+
+    def _select(
+        self,
+        operation_id: str | None,
+        status: int | None,
+        since: datetime | None,
+        client_id: str | None,
+        since_seq: int | None,
+    ) -> tuple[list[Row], int]:
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        with self._lock:
+            rows = list(self._rows)
+            last_seq = self._last_seq
+        # Entries are recorded when an exchange ends, so a slow request lands after a quick
+        # one that arrived later; the sequence number restores arrival order.
+        rows.sort(key=lambda row: row[_SEQ])
+        selected = [
+            row
+            for row in rows
+            if (operation_id is None or row[_OPERATION] == operation_id)
+            and (status is None or row[_STATUS] == status)
+            and (since is None or row[_MOCK_AT] >= since)
+            and (client_id is None or row[_CLIENT] == client_id)
+            and (since_seq is None or row[_SEQ] > since_seq)
+        ]
+        return selected, last_seq
 
     def entries(
         self,
@@ -148,33 +321,69 @@ class Journal:
         status: int | None = None,
         since: datetime | None = None,
         client_id: str | None = None,
+        since_seq: int | None = None,
     ) -> list[JournalEntry]:
         """The entries that pass every given filter, oldest arrival first.
 
         ``since`` compares the mock time of arrival and is inclusive; a naive ``since`` is
-        taken as UTC.
+        taken as UTC. ``since_seq`` keeps entries with a larger sequence number.
         """
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+        rows, _ = self._select(operation_id, status, since, client_id, since_seq)
+        return [_entry_of(row) for row in rows]
+
+    def page(
+        self,
+        *,
+        limit: int,
+        operation_id: str | None = None,
+        status: int | None = None,
+        since: datetime | None = None,
+        client_id: str | None = None,
+        since_seq: int | None = None,
+        where: Callable[[JournalEntry], bool] | None = None,
+    ) -> JournalPage:
+        """The newest ``limit`` entries that pass every filter, oldest arrival first.
+
+        ``where`` is any further test of a typed entry; it is asked newest first and only
+        until the window is full, so a narrow poll of a full journal stays cheap. A poller
+        passes the ``last_seq`` of its previous page as ``since_seq``; ``has_more`` tells it
+        that older matching entries were left out (a larger ``limit`` gets them).
+        """
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        rows, last_seq = self._select(operation_id, status, since, client_id, since_seq)
+        window: list[JournalEntry] = []
+        has_more = False
+        for row in reversed(rows):
+            if where is not None and not where(_entry_of(row)):
+                continue
+            if len(window) == limit:
+                has_more = True
+                break
+            window.append(_entry_of(row))
+        window.reverse()
+        return JournalPage(window, has_more, last_seq)
+
+    def get(self, seq: int) -> JournalEntry | None:
+        """The entry with sequence number ``seq``, if it is still kept."""
         with self._lock:
-            snapshot = list(self._entries)
-        # Entries are recorded when an exchange ends, so a slow request lands after a quick
-        # one that arrived later; the sequence number restores arrival order.
-        snapshot.sort(key=lambda entry: entry.seq)
-        return [
-            entry
-            for entry in snapshot
-            if (operation_id is None or entry.operation_id == operation_id)
-            and (status is None or entry.status == status)
-            and (since is None or entry.mock_at >= since)
-            and (client_id is None or entry.client_id == client_id)
-        ]
+            rows = list(self._rows)
+        for row in reversed(rows):
+            if row[_SEQ] == seq:
+                return _entry_of(row)
+        return None
 
     def clear(self) -> None:
         """Forget every entry (sequence numbers keep counting)."""
         with self._lock:
-            self._entries.clear()
+            self._rows.clear()
             self._dropped_count = 0
+
+    @property
+    def last_seq(self) -> int:
+        """The newest sequence number handed out."""
+        with self._lock:
+            return self._last_seq
 
     @property
     def dropped_count(self) -> int:
@@ -184,41 +393,19 @@ class Journal:
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._entries)
+            return len(self._rows)
 
 
-class _BodyCapture:
-    """A bounded copy of a body that arrives in chunks."""
-
-    __slots__ = ("_chunks", "_kept", "_limit", "truncated")
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._chunks: list[bytes] = []
-        self._kept = 0
-        self.truncated = False
-
-    def add(self, chunk: bytes) -> None:
-        room = self._limit - self._kept
-        if len(chunk) > room:
-            self.truncated = True
-            chunk = chunk[: max(room, 0)]
-        if chunk:
-            self._chunks.append(chunk)
-            self._kept += len(chunk)
-
-    def text(self) -> str:
-        # A cut can split a multi-byte character; a non-final decode leaves the partial
-        # character out instead of showing a replacement character for it.
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        return decoder.decode(b"".join(self._chunks), final=not self.truncated)
-
-
-def _header(headers: Any, name: bytes) -> str | None:
-    for key, value in headers or ():
-        if bytes(key).lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
+def _capture(chunks: list[bytes], kept: int, limit: int, chunk: bytes) -> tuple[int, bool]:
+    """Add what fits of ``chunk`` to ``chunks``; the new kept size and whether any was cut."""
+    room = limit - kept
+    if len(chunk) > room:
+        if room > 0:
+            chunks.append(chunk[:room])
+        return limit, True
+    if chunk:
+        chunks.append(chunk)
+    return kept + len(chunk), False
 
 
 class JournalMiddleware:
@@ -255,8 +442,8 @@ class JournalMiddleware:
         self._timer = timer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = str(scope.get("path", ""))
-        if scope.get("type") != "http" or path.startswith(self._skip_prefixes):
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(self._skip_prefixes):
             await self.app(scope, receive, send)
             return
 
@@ -266,59 +453,76 @@ class JournalMiddleware:
         wall_at = self._wall_clock()
         started = self._timer()
         exchange = exchange_of(scope)
-        request_body = _BodyCapture(journal.max_body_bytes)
-        response_body = _BodyCapture(journal.max_body_bytes)
+        limit = journal.max_body_bytes
+        request_chunks: list[bytes] = []
+        response_chunks: list[bytes] = []
+        request_kept = response_kept = 0
+        request_cut = response_cut = False
         status: int | None = None
-        retry_after: str | None = None
+        response_headers: list[tuple[bytes, bytes]] = []
+        recorded = False
 
         async def journal_receive() -> Message:
+            nonlocal request_kept, request_cut
             message = await receive()
-            if message.get("type") == "http.request":
-                request_body.add(bytes(message.get("body", b"")))
+            if message["type"] == "http.request":
+                request_kept, cut = _capture(
+                    request_chunks, request_kept, limit, message.get("body", b"")
+                )
+                request_cut = request_cut or cut
             return message
-
-        recorded = False
 
         def record() -> None:
             nonlocal recorded
             if recorded:
                 return
             recorded = True
-            journal.record(
-                entry := JournalEntry(
-                    seq=seq,
-                    mock_at=mock_at,
-                    wall_at=wall_at,
-                    method=str(scope.get("method", "")),
-                    path=path,
-                    query=bytes(scope.get("query_string", b"")).decode("latin-1"),
-                    operation_id=exchange.operation_id,
-                    client_id=exchange.client_id,
-                    status=status,
-                    fault_id=exchange.fault_id,
-                    fault_action=exchange.fault_action,
-                    dropped=exchange.dropped,
-                    handler_status=exchange.handler_status,
-                    duration_ms=(self._timer() - started) * 1000.0,
-                    request_body=request_body.text(),
-                    request_body_truncated=request_body.truncated,
-                    response_body=response_body.text(),
-                    response_body_truncated=response_body.truncated,
-                    violations=[dict(item) for item in exchange.violations],
-                    retry_after=retry_after,
-                )
+            retry_after = None
+            for name, value in response_headers:
+                if name.lower() == b"retry-after":
+                    retry_after = value.decode("latin-1")
+                    break
+            violations = exchange.violations
+            row = (
+                seq,
+                mock_at,
+                wall_at,
+                scope.get("method", ""),
+                path,
+                scope.get("query_string", b"").decode("latin-1"),
+                exchange.operation_id,
+                exchange.client_id,
+                status,
+                exchange.fault_id,
+                exchange.fault_action,
+                exchange.dropped,
+                exchange.handler_status,
+                (self._timer() - started) * 1000.0,
+                b"".join(request_chunks),
+                request_cut,
+                b"".join(response_chunks),
+                response_cut,
+                orjson.dumps(violations) if violations else b"",
+                retry_after,
+                pack_headers(scope.get("headers", ())),
+                pack_headers(response_headers),
+                exchange.shape,
             )
+            journal.record_row(row)
             if self._on_record is not None:
-                self._on_record(entry)
+                self._on_record(_entry_of(row))
 
         async def journal_send(message: Message) -> None:
-            nonlocal status, retry_after
-            kind = message.get("type")
+            nonlocal status, response_kept, response_cut, response_headers
+            kind = message["type"]
             if kind == "http.response.start":
                 status = int(message["status"])
-                retry_after = _header(message.get("headers"), b"retry-after")
+                response_headers = list(message.get("headers", ()))
             elif kind == "http.response.body":
-                response_body.add(bytes(message.get("body", b"")))
+                response_kept, cut = _capture(
+                    response_chunks, response_kept, limit, message.get("body", b"")
+                )
+                response_cut = response_cut or cut
                 if not message.get("more_body", False):
                     # Record before the last byte leaves: a client that reads the journal
                     # right after its call returns must find the call there.

@@ -1,34 +1,48 @@
-"""The filters of ``GET /_mock/requests`` beyond the journal's own: what a dashboard or a
-script needs to find requests without reading them all.
+"""The query of ``GET /_mock/requests``: which entries, and how many.
 
 ========================  ==========================================================
+``operationId=ID``        one operation's requests
+``status=N``              the status sent
+``since=ISO``             arrived at or after this time on the mock clock (ISO 8601;
+                          no zone means UTC)
 ``clientId=ID``           one tenant's requests
 ``statusClass=4xx``       ``1xx`` to ``5xx`` by the status sent; ``none`` for the ones
                           that got no response (a dropped connection)
 ``faulted=true``          only the requests a fault rule fired on (``false``: none)
 ``touches=TEXT``          the path, query or either body contains TEXT (an id, say)
 ``sinceSeq=N``            only requests that arrived after request N (for pollers)
-``limit=N``               the newest N of what is left (still oldest first)
+``limit=N``               the newest N of what is left, still oldest first (default
+                          100, at most 10,000: the journal's size)
 ========================  ==========================================================
+
+The first group and ``sinceSeq`` are answered from the journal's compact rows; the rest
+test typed entries, newest first, only until the window is full.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from mockserver.clock import parse_datetime
 from mockserver.control_kit import invalid
 from mockserver.journal import JournalEntry
+
+#: ``GET /_mock/requests`` answers at most this many entries unless ``limit`` says otherwise.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
 
 Check = Callable[[JournalEntry], bool]
 _CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx", "none")
 
 
-def _whole_number(params: Mapping[str, str], name: str) -> int | None:
+def _whole_number(params: Mapping[str, str], name: str, most: int) -> int | None:
     value = params.get(name)
     if value is None:
         return None
-    if not (value.isascii() and value.isdigit()):
-        raise invalid(name, f"{name} takes a whole number, zero or more")
+    # The length bound keeps int() away from its digit limit (a 500) on absurd input.
+    if not (value.isascii() and value.isdigit() and len(value) <= 19 and int(value) <= most):
+        raise invalid(name, f"{name} takes a whole number from 0 to {most}")
     return int(value)
 
 
@@ -59,25 +73,37 @@ def _touches(text: str) -> Check:
     )
 
 
-def narrow_requests(
-    entries: Sequence[JournalEntry], params: Mapping[str, str]
-) -> list[JournalEntry]:
-    """``entries`` (oldest first) cut down by the filters in ``params``; 400 on a bad one."""
+def _all_of(checks: list[Check]) -> Check | None:
+    if not checks:
+        return None
+    return lambda entry: all(check(entry) for check in checks)
+
+
+def request_filters(params: Mapping[str, str]) -> dict[str, Any]:
+    """The keyword arguments of :meth:`Journal.page` that ``params`` ask for; 400 on a bad one."""
+    filters: dict[str, Any] = {}
+    if "operationId" in params:
+        filters["operation_id"] = params["operationId"]
+    if "status" in params:
+        if not (params["status"].isascii() and params["status"].isdigit()):
+            raise invalid("status", "status takes an HTTP status code")
+        filters["status"] = int(params["status"])
+    if "since" in params:
+        try:
+            filters["since"] = parse_datetime(params["since"])
+        except ValueError:
+            raise invalid("since", "since takes an ISO 8601 date-time on the mock clock") from None
+    if "clientId" in params:
+        filters["client_id"] = params["clientId"]
+    filters["since_seq"] = _whole_number(params, "sinceSeq", 2**63 - 1)
+    limit = _whole_number(params, "limit", MAX_LIMIT)
+    filters["limit"] = DEFAULT_LIMIT if limit is None else limit
     checks: list[Check] = []
-    client_id = params.get("clientId")
-    if client_id is not None:
-        checks.append(lambda entry: entry.client_id == client_id)
     if "statusClass" in params:
         checks.append(_status_class(params["statusClass"]))
     if "faulted" in params:
         checks.append(_faulted(params["faulted"]))
     if params.get("touches"):
         checks.append(_touches(params["touches"]))
-    since_seq = _whole_number(params, "sinceSeq")
-    if since_seq is not None:
-        checks.append(lambda entry: entry.seq > since_seq)
-    limit = _whole_number(params, "limit")
-    kept = [entry for entry in entries if all(check(entry) for check in checks)]
-    if limit is not None:
-        kept = kept[len(kept) - limit :] if limit else []
-    return kept
+    filters["where"] = _all_of(checks)
+    return filters

@@ -9,10 +9,11 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from mockserver.auth import client_id_for
+from mockserver.auth import authorization_for, client_id_for
 from mockserver.clock import Clock
 from mockserver.control import control_routes
 from mockserver.faults.rules import parse_fault_string
+from mockserver.journal import JournalEntry
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from tests.conftest import API_KEY, T0
@@ -271,11 +272,65 @@ def test_requests_filters(client: TestClient) -> None:
     assert journal(client, operationId="get-sync-status") == []
 
 
+def _fill_journal(client: TestClient, count: int) -> None:
+    """Record ``count`` entries straight into the app's journal (the HTTP path is slow)."""
+    state = client.app.state.mock
+    for seq in range(1, count + 1):
+        state.journal.record(
+            JournalEntry(
+                seq=seq,
+                mock_at=T0 + timedelta(seconds=seq),
+                wall_at=T0,
+                method="GET",
+                path="/companies",
+                operation_id="list-companies" if seq % 2 else "create-company",
+                status=200,
+            )
+        )
+
+
+def _window(client: TestClient, **params: Any) -> tuple[list[int], bool, int]:
+    answer = ok(client.get("/_mock/requests", params=params))
+    return [e["seq"] for e in answer["requests"]], answer["hasMore"], answer["lastSeq"]
+
+
+def test_a_full_journal_answers_in_windows(client: TestClient) -> None:
+    _fill_journal(client, 10_500)  # 500 past the bound: the oldest have fallen out
+    assert _window(client) == (list(range(10_401, 10_501)), True, 10_500)
+    assert _window(client, limit=10_000) == (list(range(501, 10_501)), False, 10_500)
+    # A poller asks for what came after its mark; more than fits says so.
+    assert _window(client, sinceSeq=0, limit=3) == ([10_498, 10_499, 10_500], True, 10_500)
+    assert _window(client, sinceSeq=10_497) == ([10_498, 10_499, 10_500], False, 10_500)
+    assert _window(client, sinceSeq=10_497, limit=3) == ([10_498, 10_499, 10_500], False, 10_500)
+    assert _window(client, sinceSeq=10_500) == ([], False, 10_500)
+    # Filters apply before the window is cut.
+    seqs, more, _ = _window(client, operationId="create-company", limit=2)
+    assert (seqs, more) == ([10_498, 10_500], True)
+    since = (T0 + timedelta(seconds=10_496)).isoformat()
+    assert _window(client, since=since)[0] == [10_496, 10_497, 10_498, 10_499, 10_500]
+
+
+def test_the_journal_keeps_headers_with_the_key_masked(client: TestClient) -> None:
+    client.get("/companies", headers={"X-Trace": "t-1"})
+    [entry] = journal(client)
+    request_headers = dict(entry["requestHeaders"])
+    assert request_headers["authorization"] == "Basic ****"
+    assert request_headers["x-trace"] == "t-1"
+    assert API_KEY not in str(entry)
+    assert authorization_for(API_KEY).split()[1] not in str(entry)
+    assert dict(entry["responseHeaders"])["content-type"].startswith("application/json")
+
+
 def test_bad_request_filters_are_400(client: TestClient) -> None:
     for params, field, fragment in (
         ({"status": "teapot"}, "status", "HTTP status code"),
         ({"status": "-1"}, "status", "HTTP status code"),
         ({"since": "yesterday"}, "since", "ISO 8601"),
+        ({"limit": "-1"}, "limit", "whole number"),
+        ({"limit": "10001"}, "limit", "whole number"),
+        ({"limit": "ten"}, "limit", "whole number"),
+        ({"sinceSeq": "-1"}, "sinceSeq", "whole number"),
+        ({"sinceSeq": "9" * 40}, "sinceSeq", "whole number"),
     ):
         invalid(client.get("/_mock/requests", params=params), field, fragment)
 

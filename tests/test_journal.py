@@ -14,7 +14,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.clock import Clock
 from mockserver.exchange import SCOPE_KEY, Exchange, exchange_of
-from mockserver.journal import Journal, JournalEntry, JournalMiddleware
+from mockserver.journal import (
+    MAX_HEADER_BYTES,
+    Journal,
+    JournalEntry,
+    JournalMiddleware,
+    pack_headers,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 WALL = datetime(2026, 3, 2, 10, 30, 15, 123456, tzinfo=timezone.utc)
@@ -52,6 +58,9 @@ def test_entry_json_uses_camel_case_and_both_clocks() -> None:
         response_body_truncated=True,
         violations=[{"itemId": "name", "message": "missing"}],
         retry_after="2",
+        request_headers=[("authorization", "Basic ****")],
+        response_headers=[("retry-after", "2")],
+        shape="paged",
     )
     assert entry.to_json() == {
         "seq": 7,
@@ -68,13 +77,32 @@ def test_entry_json_uses_camel_case_and_both_clocks() -> None:
         "dropped": None,
         "handlerStatus": None,
         "durationMs": 12.346,
+        "requestHeaders": [["authorization", "Basic ****"]],
         "requestBody": '{"name":"Acme"}',
         "requestBodyTruncated": False,
+        "responseHeaders": [["retry-after", "2"]],
         "responseBody": "{}",
         "responseBodyTruncated": True,
         "violations": [{"itemId": "name", "message": "missing"}],
         "retryAfter": "2",
+        "shape": "paged",
     }
+
+
+def test_an_entry_reads_back_exactly_as_recorded() -> None:
+    entry = _entry(
+        3,
+        query="a=1",
+        operation_id="list-companies",
+        status=200,
+        request_body="é" * 3,
+        violations=[{"itemId": None, "message": "odd"}],
+        request_headers=[("host", "127.0.0.1"), ("x-thing", "a: b")],
+        shape="raw",
+    )
+    journal = Journal()
+    journal.record(entry)
+    assert journal.entries() == [entry]
 
 
 # --- Journal --------------------------------------------------------------------------------
@@ -512,3 +540,89 @@ def test_the_entry_is_recorded_before_the_last_byte_leaves(harness: Harness) -> 
     assert seen_at_last_byte == [1]
     [entry] = harness.journal.entries()
     assert (entry.status, entry.response_body) == (200, "{}")
+
+
+def test_headers_are_kept_in_order_with_secrets_masked(harness: Harness) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        exchange_of(scope).shape = "raw"
+        headers = [(b"Content-Type", b"application/json"), (b"Set-Cookie", b"s=secret")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    scope = _http_scope()
+    scope["headers"] = [
+        (b"host", b"127.0.0.1:4010"),
+        (b"authorization", b"Basic c2VjcmV0LWtleQ=="),
+        (b"proxy-authorization", b"c2VjcmV0"),
+        (b"x-codat-mock-token", b"tok"),
+        (b"x-note", b"a: b"),
+    ]
+    _drive(harness.wrap(app), scope, [b""])
+    [entry] = harness.journal.entries()
+    assert entry.request_headers == [
+        ("host", "127.0.0.1:4010"),
+        ("authorization", "Basic ****"),
+        ("proxy-authorization", "****"),
+        ("x-codat-mock-token", "****"),
+        ("x-note", "a: b"),
+    ]
+    assert entry.response_headers == [("content-type", "application/json"), ("set-cookie", "****")]
+    assert entry.shape == "raw"
+
+
+def test_header_text_is_bounded() -> None:
+    packed = pack_headers([(b"x-big", b"v" * (MAX_HEADER_BYTES * 2))])
+    assert len(packed) == MAX_HEADER_BYTES + 3
+    assert packed.endswith(b"...")
+
+
+@given(
+    count=st.integers(min_value=0, max_value=40),
+    limit=st.integers(min_value=0, max_value=50),
+    since_seq=st.none() | st.integers(min_value=0, max_value=45),
+    odd_only=st.booleans(),
+)
+def test_a_page_is_the_newest_window_of_the_full_list(
+    count: int, limit: int, since_seq: int | None, odd_only: bool
+) -> None:
+    journal = Journal(max_entries=30)
+    for seq in range(1, count + 1):
+        journal.record(_entry(seq, status=200 if seq % 3 else 500))
+    everything = [
+        seq
+        for seq in _seqs(journal.entries(status=200, since_seq=since_seq))
+        if seq % 2 or not odd_only
+    ]
+    page = journal.page(
+        limit=limit,
+        status=200,
+        since_seq=since_seq,
+        where=(lambda entry: entry.seq % 2 == 1) if odd_only else None,
+    )
+    assert _seqs(page.entries) == everything[max(0, len(everything) - limit) :]
+    assert page.has_more == (len(everything) > limit)
+    assert page.last_seq == count
+
+
+def test_get_finds_a_kept_entry_by_its_number() -> None:
+    journal = Journal(max_entries=2)
+    for seq in (1, 2, 3):
+        journal.record(_entry(seq, path=f"/p{seq}"))
+    assert journal.get(1) is None  # pushed out by the bound
+    found = journal.get(3)
+    assert found is not None and found.path == "/p3"
+
+
+def test_on_record_hears_of_each_entry_once_it_is_recorded(harness: Harness) -> None:
+    seen: list[tuple[int, int | None, int]] = []
+
+    def on_record(entry: JournalEntry) -> None:
+        seen.append((entry.seq, entry.status, len(harness.journal)))
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    _drive(harness.wrap(app, on_record=on_record), _http_scope(), [b""])
+    assert seen == [(1, 201, 1)]
+    assert harness.journal.entries()[0].status == 201
