@@ -30,7 +30,8 @@ from mockserver.faults.throttle import RateLimitMiddleware
 from mockserver.fixtures import Fixtures, load_fixtures
 from mockserver.handlers import build_registry
 from mockserver.journal import Journal, JournalEntry, JournalMiddleware
-from mockserver.settings import Settings
+from mockserver.request_bounds import RequestBounds
+from mockserver.settings import MAX_HEADER_BYTES, MAX_URL_BYTES, Settings
 from mockserver.spec import Spec
 from mockserver.store import ConnectionChange, World
 from mockserver.surface import CodatSurface
@@ -168,9 +169,16 @@ def create_app(
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
         ],
-        # Outermost first: the journal sees everything the client saw (faults included);
-        # faults come before rate limits, which come before the Codat surface.
+        # Outermost first: over-large headers and URLs are refused before anything reads
+        # (or journals) them; the journal sees everything else the client saw (faults
+        # included); faults come before rate limits, which come before the Codat surface.
         middleware=[
+            Middleware(
+                RequestBounds,
+                max_header_bytes=MAX_HEADER_BYTES,
+                max_url_bytes=MAX_URL_BYTES,
+                respond=lambda err: error_response(err, state.correlation_id),
+            ),
             Middleware(
                 JournalMiddleware,
                 journal_of=lambda: state.journal,

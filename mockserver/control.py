@@ -27,6 +27,7 @@ from mockserver.faults.ratelimit import RateLimitConfig
 from mockserver.journal_filters import request_filters
 from mockserver.jsonio import json_response
 from mockserver.report import build_report
+from mockserver.settings import MAX_SNAPSHOT_BYTES
 from mockserver.webhooks import webhook_routes
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def control_routes(state: MockState) -> list[Route]:
         return json_response({"now": isoformat(state.clock.now()), **state.world.overview()})
 
     async def put_state(request: Request) -> Response:
-        body = await json_object(request)
+        body = await json_object(request, MAX_SNAPSHOT_BYTES)
         state.world.load(body)
         return json_response(state.world.snapshot())
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockserver.bodies import BodyIncomplete, read_body
 from mockserver.errors import ApiError, BadRequest, ValidationItem, error_body
 from mockserver.jsonio import JsonTooDeep, json_response, loads
+from mockserver.settings import MAX_CONTROL_BODY_BYTES
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -49,11 +51,12 @@ def invalid(field: str, message: str) -> BadRequest:
     )
 
 
-async def json_body(request: Request) -> Any:
-    """The request's JSON body (an empty body reads as ``{}``); 400 when it is not JSON."""
+async def json_body(request: Request, limit: int = MAX_CONTROL_BODY_BYTES) -> Any:
+    """The request's JSON body (an empty body reads as ``{}``); 400 when it is not JSON, 413
+    when it is longer than ``limit`` bytes."""
     try:
-        raw = await request.body()
-    except ClientDisconnect:
+        raw = await read_body(request.receive, request.headers.get("content-length"), limit)
+    except BodyIncomplete:
         # Nobody will read this answer; what matters is that a partial body is never acted on.
         raise invalid("body", "the body did not fully arrive") from None
     try:
@@ -64,9 +67,9 @@ async def json_body(request: Request) -> Any:
         raise invalid("body", "the body is not valid JSON") from None
 
 
-async def json_object(request: Request) -> dict[str, Any]:
-    """The request's JSON body, which must be an object."""
-    body = await json_body(request)
+async def json_object(request: Request, limit: int = MAX_CONTROL_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON body, which must be an object (of at most ``limit`` bytes)."""
+    body = await json_body(request, limit)
     if not isinstance(body, dict):
         raise invalid("body", "the body must be a JSON object")
     return body

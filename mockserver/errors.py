@@ -115,6 +115,11 @@ class PayloadTooLarge(ApiError):
     default_message = "The request body is too large."
 
 
+class UriTooLong(ApiError):
+    code = 414
+    default_message = "The request's URL is too long."
+
+
 class UnsupportedMediaType(ApiError):
     code = 415
     default_message = "Unsupported content type; send application/json."
@@ -131,6 +136,11 @@ class TooManyRequests(ApiError):
         "You have made too many requests in a given amount of time; please retry later."
     )
     can_be_retried = "True"
+
+
+class HeadersTooLarge(ApiError):
+    code = 431
+    default_message = "The request's headers are too large."
 
 
 class InternalServerError(ApiError):
@@ -174,9 +184,11 @@ _BY_STATUS: dict[int, type[ApiError]] = {
         RequestTimeout,
         Conflict,
         PayloadTooLarge,
+        UriTooLong,
         UnsupportedMediaType,
         UnprocessableEntity,
         TooManyRequests,
+        HeadersTooLarge,
         InternalServerError,
         BadGateway,
         ServiceUnavailable,

@@ -10,7 +10,15 @@ from mockserver.faults.rules import FaultRule
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
+#: Codat request bodies; more is a 413.
 MAX_BODY_BYTES = 1024 * 1024
+#: Control API (``/_mock``) bodies, and the one larger kind, snapshots (``PUT /_mock/state``).
+MAX_CONTROL_BODY_BYTES = 1024 * 1024
+MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
+#: A request's headers, every name and value together; more is a 431.
+MAX_HEADER_BYTES = 32 * 1024
+#: A request's path and query string together; more is a 414.
+MAX_URL_BYTES = 16 * 1024
 
 
 @dataclass(slots=True)

@@ -14,7 +14,8 @@ from urllib.parse import parse_qs
 from starlette.types import Receive, Scope, Send
 
 from mockserver.auth import authenticate
-from mockserver.errors import ApiError, InternalServerError, PayloadTooLarge, error_body
+from mockserver.bodies import BodyIncomplete, read_body
+from mockserver.errors import ApiError, InternalServerError, error_body
 from mockserver.exchange import exchange_of
 from mockserver.handlers import Call, Registry
 from mockserver.jsonio import json_response
@@ -49,7 +50,9 @@ class CodatSurface:
             exchange.operation_id = match.operation.operation_id
             client = authenticate(headers.get("authorization"))
             exchange.client_id = client.client_id
-            body = await _read_body(receive, headers, self.state.settings.max_body_bytes)
+            body = await read_body(
+                receive, headers.get("content-length"), self.state.settings.max_body_bytes
+            )
             query = parse_qs(
                 scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
             )
@@ -120,29 +123,3 @@ class CodatSurface:
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-
-
-class BodyIncomplete(Exception):
-    """The client disconnected before the whole request body arrived."""
-
-
-async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    """The whole request body, refusing (413) anything over ``limit`` bytes; BodyIncomplete
-    when the client leaves before the last byte (a partial body is never acted on)."""
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BodyIncomplete()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
