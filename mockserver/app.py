@@ -35,7 +35,7 @@ from mockserver.settings import MAX_HEADER_BYTES, MAX_URL_BYTES, Settings
 from mockserver.spec import Spec
 from mockserver.store import ConnectionChange, World
 from mockserver.surface import CodatSurface
-from mockserver.ui import ui_routes
+from mockserver.ui import is_shell, ui_routes
 from mockserver.webhooks import (
     CONNECTION_CREATED,
     CONNECTION_DELETED,
@@ -163,6 +163,7 @@ def create_app(
                         token=settings.control_token,
                         allowed_host=settings.host,
                         respond=lambda err: error_response(err, state.correlation_id),
+                        open_to_read=is_shell,
                     )
                 ],
             ),

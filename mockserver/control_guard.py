@@ -4,7 +4,7 @@ The control API can reset the mock, read every tenant's request bodies and regis
 so it must never be reachable cross-site. It trusts:
 
 * with ``--control-token``: only requests carrying ``X-Codat-Mock-Token`` with that token
-  (``/_mock/health`` excepted), 401 otherwise;
+  (``/_mock/health`` and the dashboard's data-free page shells excepted), 401 otherwise;
 * without a token: only requests whose ``Host`` is a loopback name or address (or the host the
   mock was bound to), which stops DNS rebinding; anything else is 403.
 
@@ -103,13 +103,21 @@ class ControlGuard:
     and answers routing misses (404, 405) in Codat's error shape.
 
     ``allowed_host`` is the address the mock was bound to; ``respond`` turns an ApiError
-    into the response to send.
+    into the response to send; ``open_to_read`` names full paths anyone may GET without the
+    token (the host and same-origin checks still apply).
     """
 
     def __init__(
-        self, app: ASGIApp, *, token: str | None, allowed_host: str, respond: ErrorResponder
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None,
+        allowed_host: str,
+        respond: ErrorResponder,
+        open_to_read: Callable[[str], bool] = lambda _: False,
     ) -> None:
         self.app = app
+        self._open_to_read = open_to_read
         self._token = token.encode("utf-8") if token else None
         self._allowed_host = allowed_host.strip("[]").lower()
         self._respond = respond
@@ -131,8 +139,8 @@ class ControlGuard:
         """The error a request gets before it reaches a control route, if any."""
         headers = Headers(scope=scope)
         path = _full_path(scope)
-        if self._token is not None:
-            if path not in OPEN_PATHS and not self._token_matches(headers.get(TOKEN_HEADER)):
+        if self._token is not None and not self._open(path, scope["method"]):
+            if not self._token_matches(headers.get(TOKEN_HEADER)):
                 return Unauthorized(NEEDS_TOKEN)
         elif not self._host_allowed(headers.get("host")):
             return Forbidden(LOOPBACK_ONLY)
@@ -141,6 +149,11 @@ class ControlGuard:
         if scope["method"] not in _SAFE_METHODS and not _json_or_empty(headers):
             return UnsupportedMediaType(JSON_ONLY)
         return None
+
+    def _open(self, path: str, method: str) -> bool:
+        """Whether the request needs no token: health, and reads ``open_to_read`` allows (the
+        dashboard's page shells, which hold no data; their data calls carry the token)."""
+        return path in OPEN_PATHS or (method in _SAFE_METHODS and self._open_to_read(path))
 
     def _token_matches(self, given: str | None) -> bool:
         assert self._token is not None

@@ -160,6 +160,21 @@ def test_health_needs_no_token(guarded: TestClient) -> None:
     assert ok(guarded.get("/_mock/health")) == {"status": "ok"}
 
 
+def test_the_dashboards_page_shells_need_no_token_but_its_data_does(guarded: TestClient) -> None:
+    # A browser cannot send a header when it opens a page: the shells and their static files
+    # hold no data and load without the token; every JSON call they make needs it.
+    for path in ("/_mock/ui", "/_mock/ui/retries", "/_mock/ui/static/ui.js"):
+        assert guarded.get(path).status_code == 200, path
+    assert "codat-mock" in guarded.get("/_mock/ui/world").text
+    for path in ("/_mock/requests", "/_mock/world", "/_mock/ui/static/../../_mock/state"):
+        expect_error(guarded.get(path), 401, NEEDS_TOKEN)
+    expect_error(guarded.post("/_mock/ui", json={}), 401, NEEDS_TOKEN)
+    expect_error(guarded.get("/_mock/ui/static/nothing.js"), 404, NO_ROUTE)
+    # The same-origin check still holds for the shells.
+    response = guarded.get("/_mock/ui", headers={"Sec-Fetch-Site": "cross-site"})
+    expect_error(response, 403, CROSS_SITE)
+
+
 def test_the_control_document_states_the_token_and_its_exception(client: TestClient) -> None:
     document = ok(client.get("/_mock/openapi.json"))
     scheme = document["components"]["securitySchemes"]["ControlToken"]

@@ -6,6 +6,6 @@ updates, so everything the dashboard shows can be scripted too, and a control to
 is set) guards the data exactly as it guards any other control call.
 """
 
-from mockserver.ui.pages import PAGES, ui_routes
+from mockserver.ui.pages import PAGES, is_shell, ui_routes
 
-__all__ = ["PAGES", "ui_routes"]
+__all__ = ["PAGES", "is_shell", "ui_routes"]

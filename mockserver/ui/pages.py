@@ -33,7 +33,25 @@ class Page:
     title: str
 
 
-PAGES: tuple[Page, ...] = (Page("requests", "/ui", "Requests"),)
+PAGES: tuple[Page, ...] = (
+    Page("requests", "/ui", "Requests"),
+    Page("world", "/ui/world", "World"),
+    Page("faults", "/ui/faults", "Faults"),
+    Page("retries", "/ui/retries", "Retries"),
+    Page("webhooks", "/ui/webhooks", "Webhooks"),
+)
+_PAGE_PATHS = frozenset(page.path for page in PAGES)
+STATIC_PREFIX = "/ui/static/"
+
+
+def is_shell(path: str, mount: str = "/_mock") -> bool:
+    """Whether ``path`` (full, under ``mount``) is a page shell or a static file of the
+    dashboard: they hold no data, so a browser may load them without the control token; the
+    data they then fetch needs it like any control call."""
+    if not path.startswith(f"{mount}/ui"):
+        return False
+    inner = path[len(mount) :]
+    return inner in _PAGE_PATHS or (inner.startswith(STATIC_PREFIX) and ".." not in inner)
 
 
 def ui_routes(operation_ids: Sequence[str]) -> list[BaseRoute]:
@@ -75,5 +93,9 @@ def ui_routes(operation_ids: Sequence[str]) -> list[BaseRoute]:
 
     return [
         *(shell(page) for page in PAGES),
-        Mount("/ui/static", app=StaticFiles(directory=HERE / "static"), name="ui-static"),
+        Mount(
+            STATIC_PREFIX.rstrip("/"),
+            app=StaticFiles(directory=HERE / "static"),
+            name="ui-static",
+        ),
     ]

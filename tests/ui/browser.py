@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -65,8 +66,17 @@ def chromium(browser: str, driver: str) -> Iterator[WebDriver]:
 
 
 def wait_for(driver: WebDriver, condition: Callable[[WebDriver], _T | bool | None]) -> _T:
-    """Wait (bounded) until ``condition`` gives something truthy, and return it."""
-    result: _T = WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.05).until(condition)
+    """Wait (bounded) until ``condition`` gives something truthy, and return it.
+
+    Pages redraw what changed, so an element found a moment ago may be gone: try again.
+    """
+    wait = WebDriverWait(
+        driver,
+        WAIT_SECONDS,
+        poll_frequency=0.05,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )
+    result: _T = wait.until(condition)
     return result
 
 

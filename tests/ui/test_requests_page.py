@@ -9,12 +9,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
-from mockserver.auth import client_id_for
+from mockserver.auth import authorization_for, client_id_for
 from mockserver.server import MockServer
-from tests.chaos.test_sdk import API_KEY, add_fault, sdk_client
+from mockserver.settings import Settings
+from tests.chaos.test_sdk import API_KEY, SEED, add_fault, running_mock, sdk_client
 from tests.ui.browser import distinct_rows, rows, wait_for
 
 pytestmark = pytest.mark.slow
+
+TOKEN = "dashboard-token"
 
 
 def cells(driver: WebDriver) -> list[tuple[str, str, str]]:
@@ -84,4 +87,38 @@ def test_a_row_opens_the_exchange_and_highlights_its_violations(
     assert "minimum of 1" in violation.text
     body = detail.find_element(By.ID, "detail").text
     assert '"statusCode": 400' in body  # the response body, pretty-printed
+    headers = {
+        row.find_element(By.CSS_SELECTOR, "th").text: row.find_element(By.CSS_SELECTOR, "td").text
+        for row in rows(page, "#detail table.headers tr")
+    }
+    assert headers["authorization"] == "Basic ****"  # masked by the journal
+    assert headers["content-type"].startswith("application/json")  # the response's
+    assert authorization_for(API_KEY).split()[1] not in page.page_source
     assert "seq=" in page.current_url  # the open exchange has an address of its own
+
+
+def test_with_a_control_token_the_dashboard_asks_for_it_once(page: WebDriver) -> None:
+    settings = Settings(port=0, strict=True, seed=SEED, control_token=TOKEN)
+    with running_mock(settings) as guarded:
+        with sdk_client(guarded) as sdk:
+            sdk.advanced_controls.create_company(request={"name": "Guarded Cafe"})
+        page.get(f"{guarded.url}/_mock/ui")
+        gate = wait_for(page, lambda d: d.find_element(By.ID, "token-gate"))
+        wait_for(page, lambda d: gate.is_displayed())
+        assert rows(page, "#requests tbody tr") == []
+        refused = [entry["message"] for entry in page.get_log("browser")]
+        assert refused and all("401" in message for message in refused)
+
+        page.find_element(By.ID, "token-input").send_keys(TOKEN)
+        gate.find_element(By.CSS_SELECTOR, "button").click()
+        wait_for(page, lambda d: len(rows(d, "#requests tbody tr")) == 1)
+        assert not page.find_element(By.ID, "token-gate").is_displayed()
+
+        # Or in the address fragment, which never leaves the browser: taken, then removed.
+        page.execute_script("sessionStorage.clear()")
+        page.get("about:blank")
+        page.get(f"{guarded.url}/_mock/ui/world#token={TOKEN}")
+        wait_for(page, lambda d: "Guarded Cafe" in d.find_element(By.ID, "tenants").text)
+        assert page.current_url == f"{guarded.url}/_mock/ui/world"
+        assert not page.find_element(By.ID, "token-gate").is_displayed()
+        page.execute_script("sessionStorage.clear()")

@@ -75,7 +75,7 @@
       violations ? h("span", { class: "warn", title: `${violations} contract violation(s)` }, ` ⚠ ${violations}`) : null),
     h("td", { class: "num" }, Number(entry.durationMs).toFixed(1)),
     h("td", { class: "fault" }, fault),
-    h("td", { class: "shape" }, entry.shape || entry.responseShape || ""));
+    h("td", { class: "shape", title: "the response shape sent" }, entry.shape || "default"));
     return tr;
   }
 
@@ -143,7 +143,7 @@
       ["fault", entry.faultId ? `${entry.faultId} (${entry.faultAction})` : "none"],
       ["handler status", entry.handlerStatus],
       ["Retry-After", entry.retryAfter],
-      ["shape", entry.shape || entry.responseShape],
+      ["shape", entry.shape || "default"],
     ].filter(([, value]) => value !== null && value !== undefined && value !== "");
     detail.replaceChildren(
       h("button", { type: "button", class: "close", title: "Close", onclick: close }, "×"),

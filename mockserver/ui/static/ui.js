@@ -8,11 +8,15 @@ const UI = (() => {
 
   // A token may come once in the address fragment (#token=...), which never reaches the
   // server or its logs; it is kept for this tab only and removed from the address bar.
-  const fragment = /(?:^#|&)token=([^&]*)/.exec(location.hash);
-  if (fragment) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fragment[1]));
-    history.replaceState(null, "", location.pathname + location.search);
+  function takeToken() {
+    const fragment = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    if (fragment) {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fragment[1]));
+      history.replaceState(null, "", location.pathname + location.search);
+    }
   }
+  takeToken();
+  window.addEventListener("hashchange", takeToken);
 
   class ApiError extends Error {
     constructor(status, message) {
@@ -85,13 +89,16 @@ const UI = (() => {
   const h = builder(null);
   const svg = builder("http://www.w3.org/2000/svg");
 
-  function showError(error) {
-    const box = document.getElementById("error");
+  const errorBox = document.getElementById("error");
+  /** Show `error` (or hide the box, given null). A poller clears only what a poller showed,
+   * so the answer to something the reader did stays until the next thing they do. */
+  function showError(error, source = "action") {
     if (error) {
-      box.textContent = error.message || String(error);
-      box.hidden = false;
-    } else {
-      box.hidden = true;
+      errorBox.textContent = error.message || String(error);
+      errorBox.dataset.source = source;
+      errorBox.hidden = false;
+    } else if (source === "action" || errorBox.dataset.source === source) {
+      errorBox.hidden = true;
     }
   }
 
@@ -112,10 +119,10 @@ const UI = (() => {
       try {
         await task();
         setLive(true);
-        showError(null);
+        showError(null, "poll");
       } catch (error) {
         setLive(false);
-        showError(error);
+        showError(error, "poll");
       } finally {
         running = false;
         timer = setTimeout(run, ms);
