@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from mockserver.clock import Clock, isoformat
 from mockserver.errors import BadRequest, NotFound, ValidationItem
 from mockserver.store.ids import new_id
 from mockserver.webhooks.signing import SecretError, new_secret, secret_bytes
+from mockserver.webhooks.targets import TargetPolicy, TargetRefused
 
 #: An entry of ``events`` that subscribes to every event type.
 ALL_EVENTS = "*"
@@ -36,7 +36,8 @@ class Consumer:
     #: Event types this consumer receives; ``None`` (or a ``"*"`` entry) means all of them.
     events: list[str] | None
     created: datetime
-    #: Only events raised for this client (tenant) reach the consumer; ``None``: any client's.
+    #: Only events raised for this client (tenant) reach the consumer. ``None`` makes it the
+    #: "all tenants" consumer: every client's events reach it.
     client_id: str | None = None
 
     def wants(self, event_type: str, client_id: str | None = None) -> bool:
@@ -53,6 +54,8 @@ class Consumer:
             "secret": self.secret,
             "events": list(self.events) if self.events is not None else None,
             "clientId": self.client_id,
+            # Said outright, so that a consumer receiving every tenant's events is no surprise.
+            "allTenants": self.client_id is None,
             "created": isoformat(self.created),
         }
 
@@ -65,9 +68,12 @@ def consumer_not_found(consumer_id: str) -> NotFound:
 class ConsumerRegistry:
     """The registered consumers, in registration order. Thread-safe."""
 
-    def __init__(self, clock: Clock, rng: random.Random) -> None:
+    def __init__(
+        self, clock: Clock, rng: random.Random, policy: TargetPolicy | None = None
+    ) -> None:
         self._clock = clock
         self._rng = rng
+        self.policy = policy or TargetPolicy()
         self._lock = threading.Lock()
         self._consumers: dict[str, Consumer] = {}
         #: Clients whose events go to no consumer at all (a contract run's own tenant).
@@ -83,10 +89,11 @@ class ConsumerRegistry:
     ) -> Consumer:
         """Register a consumer; a secret is made when none is given.
 
-        BadRequest names each problem: a URL that is not http(s) with a host, a malformed
-        secret, an event list that is empty or holds something other than non-empty strings.
+        BadRequest names each problem: a URL that is not http(s) with a host or that
+        :mod:`.targets` refuses, a malformed secret, an event list that is empty or holds
+        something other than non-empty strings. The URL's name is resolved here (blocking).
         """
-        problems = _check_url(url) + _check_events(events)
+        problems = self._check_url(url) + _check_events(events)
         if secret is not None:
             try:
                 secret_bytes(secret)
@@ -169,12 +176,15 @@ class ConsumerRegistry:
         with self._lock:
             return sorted(self._quiet)
 
-
-def _check_url(url: str) -> list[ValidationItem]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [ValidationItem("url", "url must be an http:// or https:// address", "control")]
-    return []
+    def _check_url(self, url: str) -> list[ValidationItem]:
+        try:
+            self.policy.check_registration(url)
+        except TargetRefused as refused:
+            message = str(refused)
+            if refused.reason != "url":
+                message = f"webhooks may not target this url: {message}"
+            return [ValidationItem("url", message, "control")]
+        return []
 
 
 def _check_events(events: list[Any] | None) -> list[ValidationItem]:

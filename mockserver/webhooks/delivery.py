@@ -43,6 +43,13 @@ from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
 from mockserver.webhooks.events import EventFactory
 from mockserver.webhooks.faults import DeliveryFaultBook, DeliveryFaultRule
 from mockserver.webhooks.signing import new_message_id, signature_headers
+from mockserver.webhooks.targets import (
+    Resolver,
+    TargetPolicy,
+    TargetRefused,
+    checked_transport,
+    system_resolver,
+)
 
 #: Waits before attempts 2 to 8, each counted from the failure of the attempt before.
 RETRY_DELAYS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
@@ -177,6 +184,25 @@ class _Message:
         )
 
 
+def failure_reason(exc: Exception) -> str:
+    """One word for why an attempt got no response. The deliveries log shows no more: an
+    exception's text (addresses, ports, TLS details) would make the log a network probe."""
+    if isinstance(exc, TargetRefused):
+        return "dns" if exc.reason == "dns" else "blocked"
+    for kind, word in _FAILURES:
+        if isinstance(exc, kind):
+            return word
+    return "error"
+
+
+_FAILURES: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.TimeoutException, "timeout"),
+    (httpx.ConnectError, "connect"),
+    (httpx.ProtocolError, "protocol"),
+    (httpx.TransportError, "network"),
+)
+
+
 @dataclass(slots=True, frozen=True)
 class _Result:
     sent_at: datetime
@@ -194,7 +220,9 @@ class _Result:
 class WebhookHub:
     """Consumers, delivery fault rules, the outbox and the log of every attempt.
 
-    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests);
+    ``transport`` replaces the network (``httpx.MockTransport`` in unit tests); without
+    one, every connection is checked against :mod:`.targets`, whose names ``resolver``
+    resolves;
     ``wall_clock`` is where wall times (and, by default, signature timestamps) come from;
     ``max_wait`` caps how long the idle worker sleeps before looking again, so a clock moved
     without :meth:`clock_moved` is still noticed; ``retry_delays`` replaces Svix's schedule
@@ -212,9 +240,11 @@ class WebhookHub:
         timeout: float = DELIVERY_TIMEOUT,
         max_wait: float = 1.0,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.clock = clock
-        self.consumers = ConsumerRegistry(clock, rng)
+        self.policy = TargetPolicy(resolver)
+        self.consumers = ConsumerRegistry(clock, rng, self.policy)
         self.faults = DeliveryFaultBook()
         self.events = EventFactory(clock, rng)
         self._rng = rng
@@ -475,7 +505,7 @@ class WebhookHub:
 
     def _run(self, generation: int) -> None:
         with httpx.Client(
-            transport=self._transport,
+            transport=self._transport or checked_transport(self.policy),
             timeout=self._timeout,
             trust_env=False,
             follow_redirects=False,
@@ -556,6 +586,6 @@ class WebhookHub:
             status = response.status_code
             abort = response.headers.get("webhook-delivery", "").lower() == "abort-message"
         except Exception as exc:  # a receiver's failure must never take the worker down
-            error = f"{type(exc).__name__}: {exc}"
+            error = failure_reason(exc)
         duration_ms = (time.perf_counter() - started) * 1000.0
         return _Result(sent_at, sent_wall, status, error, duration_ms, abort)

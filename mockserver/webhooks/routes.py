@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -40,7 +41,9 @@ def webhook_routes(hub: WebhookHub, correlation_id: Callable[[], str]) -> list[R
     """The ``/webhooks`` routes bound to ``hub``; errors carry ids from ``correlation_id``."""
 
     async def add_consumer(request: Request) -> Response:
-        consumer = hub.consumers.add_from_json(await json_body(request))
+        body = await json_body(request)
+        # Registration resolves the receiver's name: off the event loop.
+        consumer = await run_in_threadpool(hub.consumers.add_from_json, body)
         return json_response(consumer.to_json())
 
     async def list_consumers(_: Request) -> Response:

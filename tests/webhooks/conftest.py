@@ -20,6 +20,18 @@ from mockserver.webhooks import WebhookHub
 
 RECEIVER_URL = "https://receiver.test/codat"
 
+#: The names webhook tests register, and what they resolve to: no test asks real DNS.
+NAMES: dict[str, list[str]] = {"receiver.test": ["10.0.0.7"], "x.test": ["10.0.0.8"]}
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """A resolver answering :data:`NAMES` (and nothing else, like a name not yet in DNS)."""
+    try:
+        return list(NAMES[host])
+    except KeyError:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+
 #: A minimal body that is enough wherever the payload's content does not matter.
 BODY: dict[str, Any] = {"id": "e1", "eventType": "connection.deleted", "payload": {}}
 
@@ -69,7 +81,7 @@ def receiver() -> Receiver:
 def hub(clock: Clock, receiver: Receiver) -> Iterator[WebhookHub]:
     """A running hub on the frozen test clock, delivering to ``receiver``. Signatures carry
     the real wall clock, so ``standardwebhooks`` accepts them."""
-    running = WebhookHub(clock, random.Random(5), transport=receiver.transport)
+    running = WebhookHub(clock, random.Random(5), transport=receiver.transport, resolver=resolve)
     running.start()
     yield running
     running.stop()

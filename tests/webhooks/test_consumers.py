@@ -12,15 +12,17 @@ from mockserver.clock import Clock
 from mockserver.errors import BadRequest, NotFound
 from mockserver.webhooks.consumers import ConsumerRegistry
 from mockserver.webhooks.signing import new_secret
+from mockserver.webhooks.targets import TargetPolicy
 from tests.conftest import T0
 from tests.handlers.support import is_uuid4
+from tests.webhooks.conftest import resolve
 
 URL = "https://receiver.test/hook"
 
 
 @pytest.fixture
 def registry(clock: Clock) -> ConsumerRegistry:
-    return ConsumerRegistry(clock, random.Random(11))
+    return ConsumerRegistry(clock, random.Random(11), TargetPolicy(resolve))
 
 
 def test_add_makes_a_secret_and_an_id_and_stamps_the_mock_time(registry: ConsumerRegistry) -> None:
@@ -42,13 +44,26 @@ def test_add_keeps_a_given_secret_and_event_list(registry: ConsumerRegistry) -> 
         "secret": secret,
         "events": ["connection.deleted"],
         "clientId": "c1",
+        "allTenants": False,
         "created": "2026-03-02T09:00:00Z",
     }
 
 
+def test_a_consumer_without_a_client_id_says_it_gets_every_tenants_events(
+    registry: ConsumerRegistry,
+) -> None:
+    everyone = registry.add(URL)
+    assert (everyone.to_json()["clientId"], everyone.to_json()["allTenants"]) == (None, True)
+    assert everyone.wants("connection.deleted", "tenant-a")
+    assert everyone.wants("connection.deleted", "tenant-b")
+    scoped = registry.add(URL, client_id="tenant-a")
+    assert (scoped.to_json()["clientId"], scoped.to_json()["allTenants"]) == ("tenant-a", False)
+    assert not scoped.wants("connection.deleted", "tenant-b")
+
+
 def test_the_same_seed_gives_the_same_ids_and_secrets(clock: Clock) -> None:
-    one = ConsumerRegistry(clock, random.Random(4)).add(URL)
-    two = ConsumerRegistry(clock, random.Random(4)).add(URL)
+    one = ConsumerRegistry(clock, random.Random(4), TargetPolicy(resolve)).add(URL)
+    two = ConsumerRegistry(clock, random.Random(4), TargetPolicy(resolve)).add(URL)
     assert (one.id, one.secret) == (two.id, two.secret)
 
 

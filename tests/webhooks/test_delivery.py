@@ -22,7 +22,7 @@ from mockserver.errors import NotFound
 from mockserver.jsonio import dumps
 from mockserver.webhooks import MAX_ATTEMPTS, RETRY_DELAYS, WebhookHub
 from tests.conftest import T0
-from tests.webhooks.conftest import BODY, RECEIVER_URL, Receiver, advance
+from tests.webhooks.conftest import BODY, RECEIVER_URL, Receiver, advance, resolve
 
 
 def seconds(n: float) -> timedelta:
@@ -169,7 +169,7 @@ def test_a_network_error_is_a_failed_attempt_with_no_status(
     assert hub.wait_idle(5.0)
     first = hub.deliveries()[0]
     assert (first.outcome, first.status) == ("failed", None)
-    assert first.error == "ConnectError: connection refused"
+    assert first.error == "connect"  # one word: an exception's text would leak addresses
     receiver.answer = None
     advance(hub, clock, 5)
     assert [a.outcome for a in hub.deliveries()] == ["failed", "delivered"]
@@ -181,7 +181,7 @@ def test_attempts_use_a_15_second_timeout_and_ignore_proxy_settings(
     # With trust_env the client would route through this (dead) proxy instead of the transport.
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
-    hub = WebhookHub(clock, random.Random(1), transport=receiver.transport)
+    hub = WebhookHub(clock, random.Random(1), transport=receiver.transport, resolver=resolve)
     hub.start()
     try:
         hub.consumers.add(RECEIVER_URL)
@@ -203,7 +203,7 @@ def test_every_attempt_posts_the_same_json_bytes_with_fresh_signatures(
 ) -> None:
     walls = iter(datetime(2026, 11, 1, 12, 0, s, tzinfo=timezone.utc) for s in (1, 7))
     hub = WebhookHub(clock, random.Random(1), transport=receiver.transport,
-                     wall_clock=lambda: next(walls))  # fmt: skip
+                     wall_clock=lambda: next(walls), resolver=resolve)  # fmt: skip
     hub.start()
     try:
         hub.consumers.add(RECEIVER_URL)
@@ -230,7 +230,7 @@ def test_every_attempt_posts_the_same_json_bytes_with_fresh_signatures(
 
 def test_sign_with_mock_clock_stamps_mock_time(clock: Clock, receiver: Receiver) -> None:
     hub = WebhookHub(clock, random.Random(1), transport=receiver.transport,
-                     sign_with_mock_clock=True)  # fmt: skip
+                     sign_with_mock_clock=True, resolver=resolve)  # fmt: skip
     hub.start()
     try:
         hub.consumers.add(RECEIVER_URL)
@@ -272,7 +272,7 @@ def test_client_bound_consumers_get_only_their_clients_events(
 
 def test_emit_with_no_consumer_sends_and_draws_nothing(clock: Clock, receiver: Receiver) -> None:
     rng = random.Random(3)
-    hub = WebhookHub(clock, rng, transport=receiver.transport)
+    hub = WebhookHub(clock, rng, transport=receiver.transport, resolver=resolve)
     before = rng.getstate()
     company = {"id": "c", "name": "A"}
     assert hub.emit("connection.deleted", BODY) is None
@@ -322,7 +322,7 @@ def test_a_real_time_clock_wakes_the_worker_when_a_retry_falls_due(receiver: Rec
     # The retry falls due in real time; nobody calls clock_moved, and max_wait is long, so
     # only the worker's own timed wake can send it.
     hub = WebhookHub(Clock(), random.Random(1), transport=receiver.transport, max_wait=60,
-                     retry_delays=(0.05,))  # fmt: skip
+                     retry_delays=(0.05,), resolver=resolve)  # fmt: skip
     hub.start()
     try:
         hub.consumers.add(RECEIVER_URL)
@@ -411,7 +411,7 @@ def test_the_deliveries_log_json_shape(hub: WebhookHub, receiver: Receiver) -> N
 def test_the_same_seed_gives_the_same_message_ids(clock: Clock, receiver: Receiver) -> None:
     ids = []
     for _ in range(2):
-        hub = WebhookHub(clock, random.Random(21), transport=receiver.transport)
+        hub = WebhookHub(clock, random.Random(21), transport=receiver.transport, resolver=resolve)
         hub.consumers.add(RECEIVER_URL)
         ids.append(hub.emit("connection.deleted", BODY))
     assert ids[0] == ids[1]
@@ -420,7 +420,7 @@ def test_the_same_seed_gives_the_same_message_ids(clock: Clock, receiver: Receiv
 def test_start_and_stop_are_idempotent_and_wait_idle_needs_a_worker(
     clock: Clock, receiver: Receiver
 ) -> None:
-    hub = WebhookHub(clock, random.Random(1), transport=receiver.transport)
+    hub = WebhookHub(clock, random.Random(1), transport=receiver.transport, resolver=resolve)
     with pytest.raises(RuntimeError, match="not running"):
         hub.wait_idle(0.01)
     hub.start()
@@ -450,7 +450,7 @@ def test_a_worker_outliving_a_timed_out_stop_quits_when_a_new_one_starts(
         return httpx.Response(200)
 
     receiver.answer = slow
-    hub = WebhookHub(clock, random.Random(1), transport=receiver.transport)
+    hub = WebhookHub(clock, random.Random(1), transport=receiver.transport, resolver=resolve)
     before = set(threading.enumerate())
     hub.start()
     (old,) = set(threading.enumerate()) - before
