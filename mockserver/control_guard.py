@@ -139,8 +139,12 @@ class ControlGuard:
         """The error a request gets before it reaches a control route, if any."""
         headers = Headers(scope=scope)
         path = _full_path(scope)
-        if self._token is not None and not self._open(path, scope["method"]):
-            if not self._token_matches(headers.get(TOKEN_HEADER)):
+        if self._token is not None:
+            # With a token the mock may be bound beyond loopback, under any name: the token,
+            # not the Host, is what keeps a rebound page out.
+            if not self._open(path, scope["method"]) and not self._token_matches(
+                headers.get(TOKEN_HEADER)
+            ):
                 return Unauthorized(NEEDS_TOKEN)
         elif not self._host_allowed(headers.get("host")):
             return Forbidden(LOOPBACK_ONLY)

@@ -160,6 +160,14 @@ def test_health_needs_no_token(guarded: TestClient) -> None:
     assert ok(guarded.get("/_mock/health")) == {"status": "ok"}
 
 
+def test_with_a_token_what_is_open_is_open_under_any_host_name(guarded: TestClient) -> None:
+    # Bound beyond loopback, the mock is reached by the machine's own names.
+    headers = {"Host": "ci-runner:4010"}
+    assert ok(guarded.get("/_mock/health", headers=headers)) == {"status": "ok"}
+    assert guarded.get("/_mock/ui", headers=headers).status_code == 200
+    expect_error(guarded.get("/_mock/state", headers=headers), 401, NEEDS_TOKEN)
+
+
 def test_the_dashboards_page_shells_need_no_token_but_its_data_does(guarded: TestClient) -> None:
     # A browser cannot send a header when it opens a page: the shells and their static files
     # hold no data and load without the token; every JSON call they make needs it.
