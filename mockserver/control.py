@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 CONTROL_OPENAPI = Path(__file__).resolve().parent / "control_openapi.yaml"
 Endpoint = Callable[[Request], Awaitable[Response]]
+#: GET /_mock/world shows at most this many companies per tenant (the newest).
+MAX_WORLD_COMPANIES = 1000
 
 
 def control_routes(state: MockState) -> list[Route]:
@@ -158,8 +160,12 @@ def control_routes(state: MockState) -> list[Route]:
     async def get_state(_: Request) -> Response:
         return json_response(state.world.snapshot())
 
-    async def get_world(_: Request) -> Response:
-        return json_response({"now": isoformat(state.clock.now()), **state.world.overview()})
+    async def get_world(request: Request) -> Response:
+        shown = request.query_params.get("companies", "100")
+        if not (shown.isascii() and shown.isdigit() and int(shown) <= MAX_WORLD_COMPANIES):
+            raise invalid("companies", f"companies takes 0 to {MAX_WORLD_COMPANIES}")
+        overview = state.world.overview(companies=int(shown))
+        return json_response({"now": isoformat(state.clock.now()), **overview})
 
     async def put_state(request: Request) -> Response:
         body = await json_object(request, MAX_SNAPSHOT_BYTES)

@@ -669,6 +669,22 @@ def test_the_world_shows_each_sync_as_of_the_clock_with_its_timing(
     assert (sync["syncStatusCode"], sync["syncUtc"]) == (2000, "2026-03-02T09:00:30Z")
 
 
+def test_the_world_shows_the_newest_companies_first_up_to_a_bound(client: TestClient) -> None:
+    for name in ("First", "Second", "Third"):
+        create_company(client, name)
+    (tenant,) = ok(client.get("/_mock/world"))["tenants"]
+    assert tenant["companyCount"] == 3
+    assert [c["name"] for c in tenant["companies"]] == ["Third", "Second", "First"]
+    (tenant,) = ok(client.get("/_mock/world", params={"companies": 2}))["tenants"]
+    assert (tenant["companyCount"], [c["name"] for c in tenant["companies"]]) == (
+        3,
+        ["Third", "Second"],
+    )
+    for bad in ("-1", "1001", "x", "²"):
+        response = client.get("/_mock/world", params={"companies": bad})
+        invalid(response, "companies", "companies takes 0 to 1000")
+
+
 def test_rate_limit_status_counts_per_client(client: TestClient) -> None:
     off = ok(client.get("/_mock/rate-limit/status"))
     assert (off["enabled"], off["clients"]) == (False, {})

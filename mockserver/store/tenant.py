@@ -13,6 +13,7 @@ may call synchronous handlers from a thread pool.
 from __future__ import annotations
 
 import functools
+import itertools
 import random
 import threading
 from collections.abc import Callable
@@ -489,19 +490,22 @@ class Tenant:
     # -- the dashboard's view -----------------------------------------------------------------
 
     @_locked
-    def overview(self) -> dict[str, Any]:
-        """Every company as it stands now, each with its configuration and its syncs (newest
-        first, with their timing): what the dashboard's World page shows."""
+    def overview(self, limit: int) -> dict[str, Any]:
+        """The newest ``limit`` companies as they stand now (newest first), each with its
+        configuration and its syncs (newest first, with their timing), and how many there are
+        in all: what the dashboard's World page shows."""
         now = self._now()
+        newest = itertools.islice(reversed(self._companies.values()), limit)
         return {
             "clientId": self.client_id,
+            "companyCount": len(self._companies),
             "companies": [
                 {
                     **company.render(now),
                     "configuration": render_configuration(self._env.configuration, company),
                     "syncs": [record.overview(now) for record in reversed(company.syncs)],
                 }
-                for company in self._companies.values()
+                for company in newest
             ],
         }
 

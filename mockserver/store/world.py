@@ -99,11 +99,12 @@ class World:
             else:
                 self._tenants.pop(client_id, None)
 
-    def overview(self) -> dict[str, Any]:
-        """Every tenant as it stands now (see :meth:`Tenant.overview`), in order of first use."""
+    def overview(self, companies: int = 100) -> dict[str, Any]:
+        """Every tenant as it stands now, in order of first use, each with its newest
+        ``companies`` companies (see :meth:`Tenant.overview`)."""
         with self._env.lock:
             tenants = list(self._tenants.values())
-        return {"tenants": [tenant.overview() for tenant in tenants]}
+        return {"tenants": [tenant.overview(companies) for tenant in tenants]}
 
     def snapshot(self) -> dict[str, Any]:
         """Every tenant's state as JSON-able data."""

@@ -117,7 +117,8 @@ const UI = (() => {
       if (running) return;
       running = true;
       try {
-        await task();
+        // A tab in the background asks nothing; it catches up when shown again.
+        if (!document.hidden) await task();
         setLive(true);
         showError(null, "poll");
       } catch (error) {
@@ -129,6 +130,7 @@ const UI = (() => {
       }
     }
     run();
+    document.addEventListener("visibilitychange", () => document.hidden || run());
     return run; // call it to refresh at once
   }
 

@@ -78,6 +78,9 @@
     return h("section", { class: "tenant", dataset: { clientId: t.clientId } },
       h("h2", {}, "Tenant ", h("code", {}, t.clientId), " ",
         h("a", { href: requestsUrl({ clientId: t.clientId }) }, "its requests")),
+      t.companyCount > t.companies.length
+        ? h("p", { class: "muted" }, `The newest ${t.companies.length} of ${t.companyCount} companies.`)
+        : null,
       t.companies.length ? t.companies.map(companyCard) : h("p", { class: "muted" }, "No companies."));
   }
 
