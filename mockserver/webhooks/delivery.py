@@ -1,8 +1,10 @@
-"""Webhook delivery: an outbox worked by one background thread, on the mock's clock.
+"""Webhook delivery: an outbox worked by a thread per consumer, on the mock's clock.
 
-:meth:`WebhookHub.emit` only records a message for each subscribed consumer and wakes the
-worker; it never waits on the network, so an API request that raises an event is not slowed
-by the receiver.
+:meth:`WebhookHub.emit` only records a message for each subscribed consumer and wakes that
+consumer's worker; it never waits on the network, so an API request that raises an event is
+not slowed by the receiver. Each consumer has a worker of its own, which sends its messages in
+order: a receiver that never answers holds up its own deliveries (15 s an attempt), nobody
+else's.
 
 The retry schedule is Svix's, which Codat uses. Attempt 1 is due at once; after a failed
 attempt *n*, attempt *n + 1* falls due ``RETRY_DELAYS[n - 1]`` later, counted on the mock clock
@@ -259,40 +261,47 @@ class WebhookHub:
         self._log: list[Attempt] = []
         self._seq = 0
         self._stopping = False
+        self._running = False
         self._generation = 0
-        self._thread: threading.Thread | None = None
+        #: One worker per consumer with messages pending, so that a receiver that never
+        #: answers holds up its own deliveries only.
+        self._workers: dict[str, threading.Thread] = {}
 
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the delivery worker (no-op when it runs already)."""
+        """Start delivering (no-op when running already): a worker for each consumer with
+        messages pending, and one for each consumer that gets a message later."""
         with self._cond:
-            if self._thread is not None and self._thread.is_alive():
+            if self._running:
                 return
+            self._running = True
             self._stopping = False
-            # A worker from before a stop() whose join timed out sees the generation change
-            # and quits, so there is never more than one sending.
+            # Workers from before a stop() whose join timed out see the generation change and
+            # quit, so there is never more than one sending to a consumer.
             self._generation += 1
-            self._thread = threading.Thread(
-                target=self._run, args=(self._generation,), name="codat-mock-webhooks", daemon=True
-            )
-            self._thread.start()
+            for consumer_id in dict.fromkeys(
+                m.consumer.id for m in self._messages if m.status == "pending"
+            ):
+                self._ensure_worker(consumer_id)
 
     def stop(self, timeout: float = DELIVERY_TIMEOUT + 5.0) -> None:
-        """Stop the worker and join it (an attempt in flight is allowed to finish).
-        Idempotent."""
+        """Stop the workers and join them (attempts in flight are allowed to finish, within
+        ``timeout`` seconds in all). Idempotent."""
         with self._cond:
             self._stopping = True
-            thread, self._thread = self._thread, None
+            self._running = False
+            workers = list(self._workers.values())
+            self._workers.clear()
             self._cond.notify_all()
-        if thread is not None:
-            thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
 
     @property
     def running(self) -> bool:
-        """Whether the worker thread is alive."""
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        """Whether the hub delivers (between start() and stop())."""
+        return self._running
 
     # -- raising events --------------------------------------------------------------------
 
@@ -329,6 +338,7 @@ class WebhookHub:
                 rule = self.faults.pick(event_type, consumer.id, can_reorder=not waiting)
                 self._schedule_first(message, rule, now)
                 self._messages.append(message)
+                self._ensure_worker(consumer.id)
             self._cond.notify_all()
         return message_id
 
@@ -460,18 +470,22 @@ class WebhookHub:
         message.next_attempt = attempt
         message.due = None if message.held else due
 
-    def _claimable(self, now: datetime) -> list[_Message]:
+    def _claimable(self, now: datetime, consumer_id: str | None = None) -> list[_Message]:
         return [
             m
             for m in self._messages
-            if m.status == "pending" and not m.in_flight and m.due is not None and m.due <= now
+            if m.status == "pending"
+            and not m.in_flight
+            and m.due is not None
+            and m.due <= now
+            and (consumer_id is None or m.consumer.id == consumer_id)
         ]
 
     def _busy(self) -> bool:
         return any(m.in_flight for m in self._messages) or bool(self._claimable(self.clock.now()))
 
-    def _claim(self) -> _Message | None:
-        ready = self._claimable(self.clock.now())
+    def _claim(self, consumer_id: str) -> _Message | None:
+        ready = self._claimable(self.clock.now(), consumer_id)
         if not ready:
             return None
         message = min(ready, key=lambda m: (m.due or m.created, m.seq))
@@ -480,18 +494,34 @@ class WebhookHub:
         message.attempts += 1
         return message
 
-    def _wait_seconds(self) -> float:
+    def _pending(self, consumer_id: str) -> list[_Message]:
+        return [
+            m for m in self._messages if m.consumer.id == consumer_id and m.status == "pending"
+        ]
+
+    def _wait_seconds(self, consumer_id: str) -> float:
         if self.clock.is_frozen:
             return self._max_wait
         dues = [
-            m.due
-            for m in self._messages
-            if m.status == "pending" and not m.in_flight and m.due is not None
+            m.due for m in self._pending(consumer_id) if not m.in_flight and m.due is not None
         ]
         if not dues:
             return self._max_wait
         until = (min(dues) - self.clock.now()).total_seconds()
         return min(self._max_wait, max(0.0, until))
+
+    def _ensure_worker(self, consumer_id: str) -> None:
+        """Start ``consumer_id``'s worker unless it runs already (or the hub does not)."""
+        if not self._running or consumer_id in self._workers:
+            return
+        worker = threading.Thread(
+            target=self._run,
+            args=(self._generation, consumer_id),
+            name=f"codat-mock-webhooks-{consumer_id[:8]}",
+            daemon=True,
+        )
+        self._workers[consumer_id] = worker
+        worker.start()
 
     def _release_held(self, sent: _Message, now: datetime) -> None:
         for message in self._messages:
@@ -503,7 +533,10 @@ class WebhookHub:
 
     # -- the worker ----------------------------------------------------------------------
 
-    def _run(self, generation: int) -> None:
+    def _run(self, generation: int, consumer_id: str) -> None:
+        """One consumer's worker: its messages in order, one attempt at a time; it ends when
+        the consumer has nothing pending (the next message starts another)."""
+        me = threading.current_thread()
         with httpx.Client(
             transport=self._transport or checked_transport(self.policy),
             timeout=self._timeout,
@@ -515,11 +548,13 @@ class WebhookHub:
                 with self._cond:
                     message: _Message | None = None
                     while not self._stopping and self._generation == generation:
-                        message = self._claim()
-                        if message is not None:
+                        message = self._claim(consumer_id)
+                        if message is not None or not self._pending(consumer_id):
                             break
-                        self._cond.wait(self._wait_seconds())
+                        self._cond.wait(self._wait_seconds(consumer_id))
                     if message is None:
+                        if self._workers.get(consumer_id) is me:
+                            del self._workers[consumer_id]
                         return
                     attempt = message.next_attempt
                     message.next_attempt = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -451,12 +452,12 @@ def test_a_worker_outliving_a_timed_out_stop_quits_when_a_new_one_starts(
 
     receiver.answer = slow
     hub = WebhookHub(clock, random.Random(1), transport=receiver.transport, resolver=resolve)
-    before = set(threading.enumerate())
     hub.start()
-    (old,) = set(threading.enumerate()) - before
     hub.consumers.add(RECEIVER_URL)
+    before = set(threading.enumerate())
     hub.emit("connection.deleted", BODY)
     assert entered.wait(5)
+    (old,) = set(threading.enumerate()) - before  # the consumer's worker
     hub.stop(timeout=0.01)  # the old worker is still inside the slow receiver
     assert old.is_alive()
     hub.start()
@@ -471,3 +472,81 @@ def test_a_worker_outliving_a_timed_out_stop_quits_when_a_new_one_starts(
         hub.stop()
     assert len(receiver.requests) == 2
     assert [a.outcome for a in hub.deliveries()] == ["delivered", "delivered"]
+
+
+# -- one consumer never waits on another -------------------------------------------------------
+
+HANGING_URL = "https://hanging.test/codat"
+
+
+class Hang:
+    """Answers for two receivers: at HANGING_URL one that hangs until released (then 200),
+    elsewhere one that answers at once, the scripted ``statuses`` in turn (then 200)."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.statuses: list[int] = []
+        receiver.answer = self.answer
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        if str(request.url) == HANGING_URL:
+            self.entered.set()
+            self.release.wait(30)
+            return httpx.Response(200)
+        return httpx.Response(self.statuses.pop(0) if self.statuses else 200)
+
+
+@pytest.fixture
+def hang(receiver: Receiver) -> Iterator[Hang]:
+    hanging = Hang(receiver)
+    yield hanging
+    hanging.release.set()
+
+
+def test_a_receiver_that_never_answers_does_not_delay_another_consumer(
+    hub: WebhookHub, receiver: Receiver, hang: Hang
+) -> None:
+    # The hanging consumer comes first: with one worker for all, its attempt would block the
+    # other's until the 15 s timeout.
+    hanging = hub.consumers.add(HANGING_URL)
+    other = hub.consumers.add(RECEIVER_URL)
+    hub.emit("connection.deleted", BODY)
+    assert hang.entered.wait(5)
+    assert receiver.wait_for(2, timeout=10)  # the hung request, then the other's
+    assert not hang.release.is_set()
+    assert [(a.consumer_id, a.outcome) for a in hub.deliveries(consumer_id=other.id)] == [
+        (other.id, "delivered")
+    ]
+    assert [a.outcome for a in hub.deliveries(consumer_id=hanging.id)] == ["pending"]
+
+
+def test_another_consumers_retries_run_on_the_mock_clock_while_one_hangs(
+    hub: WebhookHub, clock: Clock, receiver: Receiver, hang: Hang
+) -> None:
+    hanging = hub.consumers.add(HANGING_URL)
+    other = hub.consumers.add(RECEIVER_URL)
+    hang.statuses = [500, 500]
+    first = hub.emit("connection.deleted", BODY)
+    second = hub.emit("connection.deleted", {**BODY, "id": "e2"})
+    assert hang.entered.wait(5)
+    assert receiver.wait_for(3, timeout=10)
+    clock.advance(5)
+    hub.clock_moved()
+    assert receiver.wait_for(5, timeout=10)
+    assert not hang.release.is_set()
+    log = hub.deliveries(consumer_id=other.id)
+    # Its own order holds: the first message's attempts before the second's at each step.
+    assert [(a.message_id, a.number, a.outcome) for a in log] == [
+        (first, 1, "failed"),
+        (second, 1, "failed"),
+        (first, 2, "delivered"),
+        (second, 2, "delivered"),
+    ]
+    assert [a.scheduled for a in log] == [T0, T0, T0 + seconds(5), T0 + seconds(5)]
+    hang.release.set()
+    assert hub.wait_idle(10.0)
+    assert [m.status for m in hub.messages() if m.consumer_id == hanging.id] == [
+        "delivered",
+        "delivered",
+    ]
