@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import socket
 
+from mockserver.errors import CodatMockError
 
-class BindError(OSError):
+
+class BindError(CodatMockError, OSError):
     """The port cannot be had; the message says why, in one line."""
 
 

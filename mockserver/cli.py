@@ -258,6 +258,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.app import create_app
     from mockserver.banner import banner, has_route
     from mockserver.binding import base_url, listen
+    from mockserver.errors import CodatMockError
     from mockserver.request_log import RequestLog
 
     log = None if args.quiet else RequestLog(sys.stdout, json_lines=args.log_format == "json")
@@ -266,7 +267,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings = settings_from(args)
         sock = listen(settings.host, settings.port)  # first: a taken port fails fast
         app = create_app(settings, on_request=log)
-    except Exception as exc:  # a bad fixture, contract or port: say which, no traceback
+    except CodatMockError as exc:  # a bad fixture, contract, rule or port: say which, briefly
         if sock is not None:
             sock.close()
         print(f"codat-mock: cannot start: {exc}", file=sys.stderr)

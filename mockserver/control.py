@@ -9,29 +9,29 @@ small OpenAPI document is served at ``/_mock/openapi.json``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.auth import authenticate
-from mockserver.clock import ClockRangeError, isoformat, parse_datetime
+from mockserver.clock import Clock, ClockRangeError, isoformat, parse_datetime
 from mockserver.control_kit import control_routes_from, invalid, json_body, json_object
 from mockserver.errors import BadRequest, NotFound
-from mockserver.faults import FaultRuleError, rule_from
-from mockserver.faults.ratelimit import RateLimitConfig
+from mockserver.faults import FaultBook, FaultRuleError, rule_from
+from mockserver.faults.ratelimit import RateLimitConfig, RateLimiter
+from mockserver.journal import Journal
 from mockserver.journal_filters import request_filters
-from mockserver.jsonio import json_response
+from mockserver.jsonio import JSON_MEDIA_TYPE, dumps, json_response
 from mockserver.report import build_report
 from mockserver.settings import MAX_SNAPSHOT_BYTES
-from mockserver.webhooks import webhook_routes
-
-if TYPE_CHECKING:
-    from mockserver.app import MockState
+from mockserver.store import World
+from mockserver.webhooks import WebhookHub, webhook_routes
+from mockserver.yamlio import load_yaml
 
 CONTROL_OPENAPI = Path(__file__).resolve().parent / "control_openapi.yaml"
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -39,9 +39,25 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_WORLD_COMPANIES = 1000
 
 
-def control_routes(state: MockState) -> list[Route]:
-    """The ``/_mock`` routes bound to one app's state."""
-    document = yaml.safe_load(CONTROL_OPENAPI.read_text(encoding="utf-8"))
+@functools.lru_cache(maxsize=4)
+def control_openapi(path: Path = CONTROL_OPENAPI) -> bytes:
+    """The control API's OpenAPI document as JSON, parsed once per process (and per path)."""
+    return dumps(load_yaml(path.read_text(encoding="utf-8")))
+
+
+def control_routes(
+    *,
+    clock: Clock,
+    world: World,
+    faults: FaultBook,
+    journal: Journal,
+    rate_limiter: RateLimiter,
+    webhooks: WebhookHub,
+    correlation_id: Callable[[], str],
+    reset: Callable[[], None],
+) -> list[Route]:
+    """The ``/_mock`` routes over one app's components; ``reset`` resets them all."""
+    document = control_openapi()
 
     # -- where the mock stands ------------------------------------------------------------
 
@@ -49,7 +65,7 @@ def control_routes(state: MockState) -> list[Route]:
         return json_response({"status": "ok"})
 
     async def openapi(_: Request) -> Response:
-        return json_response(document)
+        return Response(document, media_type=JSON_MEDIA_TYPE)
 
     async def whoami(request: Request) -> Response:
         client = authenticate(request.headers.get("authorization"))
@@ -58,7 +74,7 @@ def control_routes(state: MockState) -> list[Route]:
     # -- the clock -------------------------------------------------------------------------
 
     async def get_clock(_: Request) -> Response:
-        return json_response(_clock_view(state))
+        return json_response(_clock_view(clock))
 
     async def post_clock(request: Request) -> Response:
         body = await json_object(request)
@@ -67,7 +83,7 @@ def control_routes(state: MockState) -> list[Route]:
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
                 raise invalid("advance", "advance takes a number of seconds, zero or more")
             try:
-                state.clock.advance(float(seconds))
+                clock.advance(float(seconds))
             except ClockRangeError as exc:
                 raise invalid("advance", str(exc)) from None
             except (OverflowError, ValueError):
@@ -78,20 +94,20 @@ def control_routes(state: MockState) -> list[Route]:
             except (OverflowError, ValueError):
                 raise invalid("set", "set takes an ISO 8601 date-time") from None
             try:
-                state.clock.set(instant)
+                clock.set(instant)
             except ClockRangeError as exc:
                 raise invalid("set", str(exc)) from None
         elif body.get("realTime") is True:
-            state.clock.resume_real_time()
+            clock.resume_real_time()
         else:
             raise invalid("body", 'send {"advance": seconds}, {"set": iso} or {"realTime": true}')
-        state.webhooks.clock_moved()  # retries may have fallen due
-        return json_response(_clock_view(state))
+        webhooks.clock_moved()  # retries may have fallen due
+        return json_response(_clock_view(clock))
 
     # -- faults ----------------------------------------------------------------------------
 
     async def list_faults(_: Request) -> Response:
-        return json_response({"rules": [rule.to_json() for rule in state.faults.rules()]})
+        return json_response({"rules": [rule.to_json() for rule in faults.rules()]})
 
     async def add_fault(request: Request) -> Response:
         body = await json_body(request)
@@ -100,21 +116,21 @@ def control_routes(state: MockState) -> list[Route]:
             rules = [rule_from(item) for item in items]
         except FaultRuleError as exc:
             raise invalid("rule", str(exc)) from None
-        added = [active.to_json() for active in state.faults.add_all(rules)]
+        added = [active.to_json() for active in faults.add_all(rules)]
         return json_response({"rules": added} if isinstance(body, list) else added[0])
 
     async def clear_faults(_: Request) -> Response:
-        state.faults.clear()
+        faults.clear()
         return json_response({"rules": []})
 
     async def remove_fault(request: Request) -> Response:
-        removed = state.faults.remove(request.path_params["rule_id"])
+        removed = faults.remove(request.path_params["rule_id"])
         return json_response(removed.to_json())
 
     # -- the journal and the verdict -----------------------------------------------------
 
     async def list_requests(request: Request) -> Response:
-        page = state.journal.page(**request_filters(request.query_params))
+        page = journal.page(**request_filters(request.query_params))
         return json_response(
             {
                 "requests": [entry.to_json() for entry in page.entries],
@@ -126,13 +142,13 @@ def control_routes(state: MockState) -> list[Route]:
     async def get_request(request: Request) -> Response:
         seq = request.path_params["seq"]
         known = seq.isascii() and seq.isdigit() and len(seq) <= 19
-        entry = state.journal.get(int(seq)) if known else None
+        entry = journal.get(int(seq)) if known else None
         if entry is None:
             raise NotFound(f"No request {seq} is in the journal.")
         return json_response(entry.to_json())
 
     async def clear_requests(_: Request) -> Response:
-        state.journal.clear()
+        journal.clear()
         return json_response({"requests": []})
 
     async def report(request: Request) -> Response:
@@ -141,36 +157,36 @@ def control_routes(state: MockState) -> list[Route]:
             seconds = float(window) if window is not None else 60.0
         except ValueError:
             raise invalid("window", "window takes a number of seconds") from None
-        entries = state.journal.entries(client_id=request.query_params.get("clientId"))
+        entries = journal.entries(client_id=request.query_params.get("clientId"))
         return json_response(build_report(entries, window_seconds=seconds))
 
     # -- the world ---------------------------------------------------------------------------
 
-    async def reset(request: Request) -> Response:
+    async def reset_world(request: Request) -> Response:
         client_id = (await json_object(request)).get("clientId")
         if client_id is None:
-            state.reset()
+            reset()
             return json_response({"status": "reset"})
         if not isinstance(client_id, str):
             raise invalid("clientId", "clientId takes a client's id (GET /_mock/whoami)")
         # One client's data only: faults, journal, clock and webhooks stay as they are.
-        state.world.reset(client_id)
+        world.reset(client_id)
         return json_response({"status": "reset", "clientId": client_id})
 
     async def get_state(_: Request) -> Response:
-        return json_response(state.world.snapshot())
+        return json_response(world.snapshot())
 
     async def get_world(request: Request) -> Response:
         shown = request.query_params.get("companies", "100")
         if not (shown.isascii() and shown.isdigit() and int(shown) <= MAX_WORLD_COMPANIES):
             raise invalid("companies", f"companies takes 0 to {MAX_WORLD_COMPANIES}")
-        overview = state.world.overview(companies=int(shown))
-        return json_response({"now": isoformat(state.clock.now()), **overview})
+        overview = world.overview(companies=int(shown))
+        return json_response({"now": isoformat(clock.now()), **overview})
 
     async def put_state(request: Request) -> Response:
         body = await json_object(request, MAX_SNAPSHOT_BYTES)
-        state.world.load(body)
-        return json_response(state.world.snapshot())
+        world.load(body)
+        return json_response(world.snapshot())
 
     async def force_outcome(request: Request) -> Response:
         body = await json_object(request)
@@ -181,41 +197,41 @@ def control_routes(state: MockState) -> list[Route]:
         if message is not None and not isinstance(message, str):
             raise invalid("message", "message takes a string")
         sync_id = request.path_params["sync_id"].lower()
-        for client_id in state.world.client_ids():
-            try:
-                result = state.world.tenant(client_id).force_sync_outcome(sync_id, code, message)
-            except NotFound:
-                continue
-            except BadRequest as err:
-                # The store names its own field; here it is the request's syncStatusCode.
-                raise err.relocate(lambda _: "syncStatusCode") from None
-            return json_response(result)
-        raise NotFound(f"No sync was found with ID {sync_id}")
+        try:
+            result = world.sync_owner(sync_id).force_sync_outcome(sync_id, code, message)
+        except BadRequest as err:
+            # The store names its own field; here it is the request's syncStatusCode.
+            raise err.relocate(lambda _: "syncStatusCode") from None
+        return json_response(result)
 
     async def deauthorize(request: Request) -> Response:
-        return json_response(_on_connection(state, request, "deauthorize_connection"))
+        company_id, connection_id = _connection_ids(request)
+        owner = world.connection_owner(company_id, connection_id)
+        return json_response(owner.deauthorize_connection(company_id, connection_id))
 
     async def delete_connection(request: Request) -> Response:
         # The merchant removes the connection: the store forgets it and consumers get
         # connection.deleted.
-        return json_response(_on_connection(state, request, "delete_connection"))
+        company_id, connection_id = _connection_ids(request)
+        owner = world.connection_owner(company_id, connection_id)
+        return json_response(owner.delete_connection(company_id, connection_id))
 
     # -- rate limits -------------------------------------------------------------------------
 
     async def get_rate_limit(_: Request) -> Response:
-        return json_response(state.rate_limiter.config.to_json())
+        return json_response(rate_limiter.config.to_json())
 
     async def put_rate_limit(request: Request) -> Response:
         body = await json_object(request)
         try:
-            config = RateLimitConfig.from_json(body, base=state.rate_limiter.config)
+            config = RateLimitConfig.from_json(body, base=rate_limiter.config)
         except (TypeError, ValueError) as exc:
             raise invalid("body", str(exc)) from None
-        state.rate_limiter.configure(config)
-        return json_response(state.rate_limiter.config.to_json())
+        rate_limiter.configure(config)
+        return json_response(rate_limiter.config.to_json())
 
     async def rate_limit_status(_: Request) -> Response:
-        return json_response(state.rate_limiter.status())
+        return json_response(rate_limiter.status())
 
     routes = [
         ("/health", health, ["GET"]),
@@ -231,7 +247,7 @@ def control_routes(state: MockState) -> list[Route]:
         ("/requests", clear_requests, ["DELETE"]),
         ("/requests/{seq}", get_request, ["GET"]),
         ("/report", report, ["GET"]),
-        ("/reset", reset, ["POST"]),
+        ("/reset", reset_world, ["POST"]),
         ("/state", get_state, ["GET"]),
         ("/state", put_state, ["PUT"]),
         ("/world", get_world, ["GET"]),
@@ -246,24 +262,13 @@ def control_routes(state: MockState) -> list[Route]:
         ("/rate-limit", put_rate_limit, ["PUT"]),
         ("/rate-limit/status", rate_limit_status, ["GET"]),
     ]
-    return control_routes_from(routes, state.correlation_id) + webhook_routes(
-        state.webhooks, state.correlation_id
-    )
+    return control_routes_from(routes, correlation_id) + webhook_routes(webhooks, correlation_id)
 
 
-def _on_connection(state: MockState, request: Request, action: str) -> dict[str, Any]:
-    """Run a tenant's connection ``action`` on whichever client owns the connection."""
-    company_id = request.path_params["company_id"].lower()
-    connection_id = request.path_params["connection_id"].lower()
-    for client_id in state.world.client_ids():
-        tenant = state.world.tenant(client_id)
-        try:
-            result: dict[str, Any] = getattr(tenant, action)(company_id, connection_id)
-        except NotFound:
-            continue
-        return result
-    raise NotFound(f"Data connection {connection_id} not found")
+def _connection_ids(request: Request) -> tuple[str, str]:
+    params = request.path_params
+    return params["company_id"].lower(), params["connection_id"].lower()
 
 
-def _clock_view(state: MockState) -> dict[str, Any]:
-    return {"now": isoformat(state.clock.now()), "frozen": state.clock.is_frozen}
+def _clock_view(clock: Clock) -> dict[str, Any]:
+    return {"now": isoformat(clock.now()), "frozen": clock.is_frozen}

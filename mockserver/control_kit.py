@@ -14,8 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.bodies import BodyIncomplete, read_body
-from mockserver.errors import ApiError, BadRequest, ValidationItem, error_body
-from mockserver.jsonio import JsonTooDeep, json_response, loads
+from mockserver.errors import ApiError, BadRequest, ValidationItem
+from mockserver.http_errors import error_response
+from mockserver.jsonio import JsonTooDeep, loads
 from mockserver.settings import MAX_CONTROL_BODY_BYTES
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -31,16 +32,11 @@ def control_routes_from(
             try:
                 return await handler(request)
             except ApiError as err:
-                return error_response(err, correlation_id)
+                return error_response(err, correlation_id())
 
         return endpoint
 
     return [Route(path, guarded(endpoint), methods=methods) for path, endpoint, methods in table]
-
-
-def error_response(err: ApiError, correlation_id: Callable[[], str]) -> Response:
-    """The ErrorMessage response for ``err``, with a fresh correlation id."""
-    return json_response(error_body(err, correlation_id()), err.status, err.headers)
 
 
 def invalid(field: str, message: str) -> BadRequest:

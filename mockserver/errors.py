@@ -1,9 +1,11 @@
-"""API errors: one class per status, each turned into Codat's ErrorMessage body in one place.
+"""The library's errors: :class:`CodatMockError` is the root of every one of them.
 
-Handlers and the store raise these; the app's exception handler (and the validation and
-routing layers) call :func:`error_body` to serialize them, so every error the mock sends has the
-same shape: ``statusCode``, ``service``, ``error``, ``correlationId``, ``validation``,
-``canBeRetried`` and ``detailedErrorCode``.
+:class:`ApiError` and its subclasses (one per status) are the errors the mock answers with.
+Handlers, the store, routing and validation raise them; :func:`error_body` serializes them,
+and :func:`mockserver.http_errors.error_response` turns them into the one response shape:
+``statusCode``, ``service``, ``error``, ``correlationId``, ``validation``, ``canBeRetried``
+and ``detailedErrorCode``. The library's other errors (a bad fixture, contract, rule file or
+secret) derive from the root too, so a caller can catch everything codat-mock raises at once.
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ class ValidationItem:
         }
 
 
-class ApiError(Exception):
+class CodatMockError(Exception):
+    """The root of every error codat-mock raises."""
+
+
+class SettingsError(CodatMockError, ValueError):
+    """Settings that cannot work together (say, a control API exposed beyond loopback
+    without a token)."""
+
+
+class ApiError(CodatMockError):
     """Base of every error the mock answers with. Subclasses fix ``code``, the HTTP status."""
 
     code: ClassVar[int] = 500

@@ -1,17 +1,25 @@
 """One request/response exchange, as the layers of the app learn about it.
 
-The outermost layer (the journal) puts an :class:`Exchange` into the ASGI scope; the layers
-inside fill in what only they know: the fault layer which rule fired, the Codat surface which
-operation and client the request addressed and what was wrong with it. When the call returns,
-the journal records the whole picture. This is the one channel between the layers; none of
-them reaches into another.
+The front layer (:mod:`mockserver.resolve`) puts an :class:`Exchange` into the ASGI scope of
+every Codat request, having parsed the headers, matched the operation and authenticated the
+caller once; the layers behind it read that instead of working it out again. They fill in
+what only they know: the fault layer which rule fired, the surface what was wrong with the
+request. When the call returns, the journal records the whole picture. This is the one
+channel between the layers; none of them reaches into another. A scope without an Exchange
+is not a Codat request (the control API, the contract documents): every layer lets it pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockserver.auth import Client
+    from mockserver.errors import ApiError
+    from mockserver.faults.connection import RawConnection
+    from mockserver.routing import Match
 
 SCOPE_KEY = "codat_mock.exchange"
 
@@ -20,10 +28,22 @@ SCOPE_KEY = "codat_mock.exchange"
 class Exchange:
     """What is known about one exchange; every field is filled in by the layer that knows it."""
 
-    #: The operationId the request addressed (None: no operation matched, or the control API).
+    # -- resolved once, at the front ----------------------------------------------------
+    #: The request headers, names lower-cased (the last value of a repeated header wins).
+    headers: dict[str, str] = field(default_factory=dict)
+    #: The operation and path parameters the request addressed (None: no operation matched).
+    match: Match | None = None
+    #: Its operationId (kept beside ``match`` for the journal and the fault rules).
     operation_id: str | None = None
-    #: The authenticated client (None: unauthenticated or not a Codat route).
+    #: Why no operation matched (404, or 405 with ``Allow``); None when one did.
+    route_error: ApiError | None = None
+    #: The authenticated caller (None: no valid ``Authorization``: the surface answers 401).
+    client: Client | None = None
+    #: Its client id (None: unauthenticated).
     client_id: str | None = None
+    #: The server's transport, for faults that drop the connection (None in-process).
+    connection: RawConnection | None = None
+    # -- filled in by the layers behind -------------------------------------------------
     #: The fault rule that fired on this exchange, and what it did.
     fault_id: str | None = None
     fault_action: str | None = None
@@ -39,10 +59,7 @@ class Exchange:
     shape: str | None = None
 
 
-def exchange_of(scope: MutableMapping[str, Any]) -> Exchange:
-    """The scope's exchange, created on first use (so inner layers work without the journal)."""
+def exchange_of(scope: Mapping[str, Any]) -> Exchange | None:
+    """The scope's exchange; None when the request is not one of the Codat API's."""
     found = scope.get(SCOPE_KEY)
-    if not isinstance(found, Exchange):
-        found = Exchange()
-        scope[SCOPE_KEY] = found
-    return found
+    return found if isinstance(found, Exchange) else None

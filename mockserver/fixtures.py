@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 
 import yaml
 
+from mockserver.errors import CodatMockError
 from mockserver.fixture_shapes import (
     BRANDING,
     CONFIGURATION,
@@ -33,11 +34,7 @@ from mockserver.fixture_shapes import (
     Shape,
     child,
 )
-
-try:  # libyaml's parser is several times faster than the pure-Python one
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # a PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+from mockserver.yamlio import YamlLoader
 
 __all__ = [
     "FIXTURE_NAMES",
@@ -77,7 +74,7 @@ class Fixtures:
     visible_accounts: dict[str, list[str]]
 
 
-class FixtureError(ValueError):
+class FixtureError(CodatMockError, ValueError):
     """A fixture could not be read or is invalid.
 
     The message has one line per problem, each starting with the file and the field path,
@@ -98,7 +95,7 @@ def default_directory() -> Path:
 # --- Reading files ---
 
 
-class _StrictYamlLoader(_SafeLoader):
+class _StrictYamlLoader(YamlLoader):
     """The safe loader, except that a key given twice in one mapping is an error.
 
     PyYAML would otherwise keep the last value and hide the mistake.

@@ -409,50 +409,47 @@ def _capture(chunks: list[bytes], kept: int, limit: int, chunk: bytes) -> tuple[
 
 
 class JournalMiddleware:
-    """ASGI middleware that records every HTTP exchange outside ``skip_prefixes``.
+    """ASGI middleware that records every exchange with the Codat surface (every scope that
+    carries an :class:`~mockserver.exchange.Exchange`).
 
     It copies what passes (bounded) but never holds a message back: each one is forwarded
     the moment it arrives, so streaming, latency and drop faults behave on the wire exactly
     as they would without the journal. The entry is written when the call ends, however it
     ends (a response, a dropped connection, an exception or a cancellation).
 
-    ``journal_of`` and ``clock_of`` are callables because a reset may replace the journal;
-    the journal current at a request's arrival is the one that records it. ``on_record``, if
-    given, hears of each entry once it is recorded (the CLI's request log). ``wall_clock``
-    and ``timer`` exist so tests can fix real time.
+    ``on_record``, if given, hears of each entry once it is recorded (the CLI's request log).
+    ``wall_clock`` and ``timer`` exist so tests can fix real time.
     """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        journal_of: Callable[[], Journal],
-        clock_of: Callable[[], Clock],
-        skip_prefixes: tuple[str, ...] = ("/_mock",),
+        journal: Journal,
+        clock: Clock,
         on_record: Callable[[JournalEntry], None] | None = None,
         wall_clock: Callable[[], datetime] = _wall_now,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.app = app
-        self._journal_of = journal_of
-        self._clock_of = clock_of
-        self._skip_prefixes = skip_prefixes
+        self._journal = journal
+        self._clock = clock
         self._on_record = on_record
         self._wall_clock = wall_clock
         self._timer = timer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(self._skip_prefixes):
+        exchange = exchange_of(scope)
+        if exchange is None:
             await self.app(scope, receive, send)
             return
 
-        journal = self._journal_of()
+        path: str = scope.get("path", "")
+        journal = self._journal
         seq = journal.next_seq()
-        mock_at = self._clock_of().now()
+        mock_at = self._clock.now()
         wall_at = self._wall_clock()
         started = self._timer()
-        exchange = exchange_of(scope)
         limit = journal.max_body_bytes
         request_chunks: list[bytes] = []
         response_chunks: list[bytes] = []

@@ -50,16 +50,16 @@ class Faults:
         from mockserver.faults import rule_from
 
         data = {**(rule or {}), **fields}
-        return self._server.state.faults.add(rule_from(data)).to_json()
+        return self._server.components.faults.add(rule_from(data)).to_json()
 
     def list(self) -> list[dict[str, Any]]:
-        return [rule.to_json() for rule in self._server.state.faults.rules()]
+        return [rule.to_json() for rule in self._server.components.faults.rules()]
 
     def remove(self, rule_id: str) -> None:
-        self._server.state.faults.remove(rule_id)
+        self._server.components.faults.remove(rule_id)
 
     def clear(self) -> None:
-        self._server.state.faults.clear()
+        self._server.components.faults.clear()
 
 
 class MockClock:
@@ -69,13 +69,13 @@ class MockClock:
         self._server = server
 
     def now(self) -> datetime:
-        return self._server.state.clock.now()
+        return self._server.components.clock.now()
 
     def advance(self, seconds: float) -> datetime:
-        return self._server.state.clock.advance(seconds)
+        return self._server.components.clock.advance(seconds)
 
     def set(self, instant: datetime) -> datetime:
-        return self._server.state.clock.set(instant)
+        return self._server.components.clock.set(instant)
 
 
 class CodatMock:
@@ -134,7 +134,7 @@ class CodatMock:
 
     def reset(self) -> None:
         """State back to the fixtures; faults, journal and rate-limit counters cleared."""
-        self.server.state.reset()
+        self.server.components.reset()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from mockserver.app import MockState, create_app
+from mockserver.app import Components, create_app
 from mockserver.binding import listen
 from mockserver.control_guard import control_headers
 from mockserver.report import build_report
@@ -46,10 +46,10 @@ class MockServer:
         self._socket: socket.socket | None = None
 
     @property
-    def state(self) -> MockState:
-        """The app's state: store, clock and settings."""
-        state: MockState = self.app.state.mock
-        return state
+    def components(self) -> Components:
+        """What the app owns: the world, clock, fault book, journal, webhooks..."""
+        components: Components = self.app.state.mock
+        return components
 
     @property
     def port(self) -> int:
@@ -70,12 +70,12 @@ class MockServer:
 
     def requests(self, operation_id: str | None = None) -> list[dict[str, Any]]:
         """The journal's entries (as the control API shows them), oldest first."""
-        entries = self.state.journal.entries(operation_id=operation_id)
+        entries = self.components.journal.entries(operation_id=operation_id)
         return [entry.to_json() for entry in entries]
 
     def report(self, window_seconds: float = 60.0) -> dict[str, Any]:
         """The chaos verdict over the journal (see :func:`mockserver.report.build_report`)."""
-        return build_report(self.state.journal.entries(), window_seconds=window_seconds)
+        return build_report(self.components.journal.entries(), window_seconds=window_seconds)
 
     def start(self) -> MockServer:
         # Bind before starting uvicorn so the port is known (and taken) up front.

@@ -20,6 +20,9 @@ import jsonschema_rs
 import orjson
 import yaml
 
+from mockserver.errors import CodatMockError
+from mockserver.yamlio import load_yaml
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -28,7 +31,7 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_SPEC_PATH = Path(__file__).parent / "data" / "openapi.yaml"
 
 
-class SpecError(RuntimeError):
+class SpecError(CodatMockError, RuntimeError):
     """The contract cannot be loaded or is inconsistent with what the server needs."""
 
 
@@ -153,7 +156,7 @@ class Spec:
         """Load and compile ``openapi.yaml`` (the project's own by default)."""
         source = path or DEFAULT_SPEC_PATH
         try:
-            document = yaml.safe_load(source.read_text(encoding="utf-8"))
+            document = load_yaml(source.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise SpecError(f"cannot load the contract from {source}: {exc}") from exc
         if not isinstance(document, dict) or "paths" not in document:

@@ -1,58 +1,82 @@
 """The Codat surface: the ASGI app that answers every operation of ``openapi.yaml``.
 
-A request passes, top to bottom: route (404/405) -> authenticate (401) -> read the body
-(413) -> validate against the contract (400/415) -> the handler -> (strict mode) validate the
-response (loud 500). Errors raised anywhere become Codat's ErrorMessage here, in one place.
+A request passes, top to bottom: the route (404/405) and the caller (401) as the front layer
+resolved them -> read the body (413) -> validate against the contract (400/415) -> the
+handler -> (strict mode) validate the response (loud 500). Errors raised anywhere on the way
+are answered through :func:`mockserver.http_errors.error_response`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.types import Receive, Scope, Send
 
-from mockserver.auth import authenticate
 from mockserver.bodies import BodyIncomplete, read_body
-from mockserver.errors import ApiError, InternalServerError, error_body
+from mockserver.errors import ApiError, InternalServerError, Unauthorized
 from mockserver.exchange import exchange_of
 from mockserver.handlers import Call, Registry
+from mockserver.http_errors import BodyCheck, CorrelationIds, error_response
 from mockserver.jsonio import json_response
-from mockserver.routing import Match, Router
+from mockserver.resolve import Resolver
+from mockserver.spec import Spec
+from mockserver.store import World
 from mockserver.validation import check_response, locate, validate_request
-
-if TYPE_CHECKING:
-    from mockserver.app import MockState
 
 log = logging.getLogger("codat_mock")
 
 
 class CodatSurface:
-    """Plain ASGI app serving the Codat API from the contract, the registry and the state."""
+    """Plain ASGI app serving the Codat API from the contract, the registry and the world."""
 
-    def __init__(self, state: MockState, registry: Registry) -> None:
-        self.state = state
+    def __init__(
+        self,
+        *,
+        spec: Spec,
+        registry: Registry,
+        world: World,
+        resolver: Resolver,
+        correlation: CorrelationIds,
+        strict: bool,
+        max_body_bytes: int,
+    ) -> None:
+        self.spec = spec
         self.registry = registry
-        self.router = Router(state.spec.operations.values())
+        self.world = world
+        self.resolver = resolver
+        self.correlation = correlation
+        self.strict = strict
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - lifespan is handled by Starlette
             return
-        method: str = scope["method"]
-        path: str = scope.get("path", "/")
-        headers = _headers(scope)
-        match: Match | None = None
-        extra_headers: dict[str, str] = {}
-        exchange = exchange_of(scope)
+        # Resolved at the front; a path outside the surface's prefixes (``/openapi.x``) that
+        # no other route took is resolved here, to be answered in Codat's shape all the same.
+        exchange = exchange_of(scope) or self.resolver.resolve(scope)
+        path = str(scope.get("path", "/"))
+        match = exchange.match
+        check: BodyCheck | None = None
         try:
-            match = self.router.match(method, path)
-            exchange.operation_id = match.operation.operation_id
-            client = authenticate(headers.get("authorization"))
-            exchange.client_id = client.client_id
-            body = await read_body(
-                receive, headers.get("content-length"), self.state.settings.max_body_bytes
-            )
+            if match is None:
+                assert exchange.route_error is not None
+                raise exchange.route_error
+            if self.strict:
+                operation = match.operation
+
+                def check(status: int, body: dict[str, Any]) -> None:
+                    # Error answers are part of the contract too: an undocumented status or
+                    # a malformed body must not slip out unnoticed.
+                    if status < 500:
+                        check_response(operation, status, body)
+
+            client = exchange.client
+            if client is None:
+                raise Unauthorized()
+            headers = exchange.headers
+            body = await read_body(receive, headers.get("content-length"), self.max_body_bytes)
             query = parse_qs(
                 scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
             )
@@ -71,13 +95,13 @@ class CodatSurface:
                 if not err.validation:
                     exchange.violations.append({"itemId": None, "message": err.message})
                 raise
-            world = self.state.world
+            world = self.world
             call = Call(
                 operation=match.operation,
                 client=client,
                 tenant=world.tenant(client.client_id),
                 world=world,
-                spec=self.state.spec,
+                spec=self.spec,
                 path=valid.path,
                 query=valid.query,
                 extra_query={
@@ -93,33 +117,17 @@ class CodatSurface:
                 result: Any = self.registry.get(match.operation.operation_id)(call)
             except ApiError as err:
                 raise locate(err, match.operation) from None
-            status = 200
-            if self.state.settings.strict:
-                check_response(match.operation, status, result)
+            if self.strict:
+                check_response(match.operation, 200, result)
+            response = json_response(result)
         except ApiError as err:
-            status, result, extra_headers = self._error(err, match)
+            response = error_response(err, self.correlation(), check=check)
         except BodyIncomplete:
             # The client left before its body fully arrived: nothing ran, nothing changed,
             # and nobody is there to answer. The journal records the drop, not a status.
             exchange.dropped = "client-left"
             return
         except Exception:
-            log.exception("unhandled error in %s %s", method, path)
-            status, result, extra_headers = self._error(InternalServerError(), None)
-        response = json_response(result, status, extra_headers)
+            log.exception("unhandled error in %s %s", scope["method"], path)
+            response = error_response(InternalServerError(), self.correlation())
         await response(scope, receive, send)
-
-    def _error(self, err: ApiError, match: Match | None) -> tuple[int, Any, dict[str, str]]:
-        body = error_body(err, self.state.correlation_id())
-        if self.state.settings.strict and match is not None and err.status < 500:
-            # Error answers are part of the contract too: an undocumented status or a
-            # malformed body must not slip out unnoticed.
-            try:
-                check_response(match.operation, err.status, body)
-            except ApiError as violation:
-                return violation.status, error_body(violation, self.state.correlation_id()), {}
-        return err.status, body, err.headers
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}

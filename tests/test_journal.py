@@ -229,8 +229,8 @@ class Harness:
         ticks: Iterator[float] = iter([100.0, 100.25])
         return JournalMiddleware(
             app,
-            journal_of=lambda: self.journal,
-            clock_of=lambda: self.clock,
+            journal=self.journal,
+            clock=self.clock,
             wall_clock=lambda: WALL,
             timer=lambda: next(ticks),
             **kwargs,
@@ -242,8 +242,20 @@ def harness() -> Harness:
     return Harness(Journal(max_body_bytes=64), Clock(frozen_at=T0))
 
 
-def _http_scope(path: str = "/companies", method: str = "POST", query: bytes = b"") -> Scope:
-    return {"type": "http", "method": method, "path": path, "query_string": query, "headers": []}
+def _http_scope(
+    path: str = "/companies", method: str = "POST", query: bytes = b"", *, codat: bool = True
+) -> Scope:
+    """A request's scope; a Codat request carries the Exchange the front layer resolved."""
+    scope: Scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": query,
+        "headers": [],
+    }
+    if codat:
+        scope[SCOPE_KEY] = Exchange()
+    return scope
 
 
 def _drive(app: Any, scope: Scope, chunks: list[bytes]) -> list[Message]:
@@ -451,26 +463,17 @@ def test_captured_body_is_a_bounded_prefix(text: str, cuts: list[int], limit: in
         assert entry.request_body == text
 
 
-def test_control_routes_are_not_recorded(harness: Harness) -> None:
+def test_requests_outside_the_codat_surface_are_not_recorded(harness: Harness) -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    sent = _drive(harness.wrap(app), _http_scope("/_mock/requests", "GET"), [b""])
+    # The front layer gives only Codat requests an Exchange; the control API gets none.
+    sent = _drive(harness.wrap(app), _http_scope("/_mock/requests", "GET", codat=False), [b""])
     assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
     assert len(harness.journal) == 0
     _drive(harness.wrap(app), _http_scope("/companies", "GET"), [b""])
     assert len(harness.journal) == 1
-
-
-def test_skip_prefixes_are_configurable(harness: Harness) -> None:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    middleware = harness.wrap(app, skip_prefixes=("/_mock", "/openapi."))
-    _drive(middleware, _http_scope("/openapi.yaml", "GET"), [b""])
-    assert len(harness.journal) == 0
 
 
 def test_non_http_scopes_pass_straight_through(harness: Harness) -> None:
@@ -488,19 +491,6 @@ def test_non_http_scopes_pass_straight_through(harness: Harness) -> None:
 
     asyncio.run(harness.wrap(app)({"type": "lifespan"}, receive, send))
     assert called == ["lifespan"]
-    assert len(harness.journal) == 0
-
-
-def test_the_journal_current_at_arrival_records_the_exchange(harness: Harness) -> None:
-    first = harness.journal
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        harness.journal = Journal()  # a reset while the request is in flight
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    _drive(harness.wrap(app), _http_scope(), [b""])
-    assert len(first) == 1
     assert len(harness.journal) == 0
 
 

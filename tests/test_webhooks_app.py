@@ -89,14 +89,14 @@ def test_a_failing_receiver_gets_the_retries_as_the_clock_moves(mock: MockServer
         company, connection = _linked_connection(api)
         api.delete(f"/_mock/companies/{company['id']}/connections/{connection['id']}")
         # Attempt 1 goes at once and fails; attempt 2 falls due 5 s later on the mock clock.
-        assert mock.state.webhooks.wait_idle(10)
+        assert mock.components.webhooks.wait_idle(10)
         attempts = _deliveries(api, "connection.deleted")
         assert [a["responseStatus"] for a in attempts] == [500]
 
         api.post("/_mock/clock", json={"advance": 5})
-        assert mock.state.webhooks.wait_idle(10)
+        assert mock.components.webhooks.wait_idle(10)
         api.post("/_mock/clock", json={"advance": 300})
-        assert mock.state.webhooks.wait_idle(10)
+        assert mock.components.webhooks.wait_idle(10)
 
         attempts = _deliveries(api, "connection.deleted")
         assert [a["responseStatus"] for a in attempts] == [500, 500, 200]

@@ -12,6 +12,7 @@ import fnmatch
 import math
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,13 +97,22 @@ class ActiveRule:
 class FaultBook:
     """The ordered rules of one app. Thread-safe: tests add rules while the server serves."""
 
-    def __init__(self, *, seed: int = 0, operations: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        operations: frozenset[str] | None = None,
+        startup: Sequence[FaultRule] = (),
+    ) -> None:
         self._seed = seed
         #: The operationIds a rule may name (besides "*"); None accepts any.
         self._operations = operations
         self._rules: list[ActiveRule] = []
         self._next = 1
         self._lock = threading.Lock()
+        #: The rules in force from startup (``--fault``, ``--faults``) and after each reset.
+        self._startup = list(startup)
+        self.add_all(self._startup)
 
     def add(self, rule: FaultRule) -> ActiveRule:
         """Append ``rule``; it gets its own id unless it names one (duplicates: 409)."""
@@ -162,6 +172,13 @@ class FaultBook:
         with self._lock:
             self._rules.clear()
             self._next = 1
+
+    def reset(self) -> None:
+        """Back to the startup rules, fresh counters, ids from ``rule-1`` again (in place)."""
+        with self._lock:
+            self._rules.clear()
+            self._next = 1
+        self.add_all(self._startup)
 
     def rules(self) -> list[ActiveRule]:
         with self._lock:

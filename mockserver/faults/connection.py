@@ -2,9 +2,10 @@
 
 ASGI has no way to reset a socket or close it mid-body, so the outermost layer of the app
 finds the server's transport (uvicorn's send callable is a method of its request cycle, which
-holds the transport) and keeps it here. Where there is no transport, as with an in-process
-``httpx.ASGITransport``, a drop raises :class:`ConnectionDropped` instead, which that
-transport passes to the client as an error: the nearest thing to a broken connection.
+holds the transport) and keeps it on the request's Exchange. Where there is no transport, as
+with an in-process ``httpx.ASGITransport``, a drop raises :class:`ConnectionDropped` instead,
+which that transport passes to the client as an error: the nearest thing to a broken
+connection.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import socket
 import struct
 from typing import Any
 
-SCOPE_KEY = "codat_mock.connection"
+from mockserver.errors import CodatMockError
 
 
-class ConnectionDropped(ConnectionError):
+class ConnectionDropped(CodatMockError, ConnectionError):
     """Raised in-process, where no real socket can be dropped."""
 
 

@@ -11,53 +11,46 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.auth import authenticate
-from mockserver.errors import ApiError, error_body, error_for_status
-from mockserver.exchange import exchange_of
+from mockserver.errors import error_for_status
+from mockserver.exchange import Exchange, exchange_of
 from mockserver.faults.book import ActiveRule, FaultBook, Target
-from mockserver.faults.connection import SCOPE_KEY, ConnectionDropped, RawConnection
+from mockserver.faults.connection import ConnectionDropped
 from mockserver.faults.rules import FaultRule
-from mockserver.jsonio import dumps
-
-if TYPE_CHECKING:
-    from mockserver.routing import Router
+from mockserver.http_errors import error_response
 
 Action = Callable[["FaultContext"], Awaitable[None]]
 
 
 class FaultContext:
-    """One firing: the rule, the exchange's ASGI callables, and the handler's response for
-    ``after`` faults."""
+    """One firing: the rule, the exchange and its ASGI callables, and the handler's response
+    for ``after`` faults."""
 
-    __slots__ = ("active", "captured", "correlation_id", "receive", "scope", "send")
+    __slots__ = ("active", "captured", "correlation_id", "exchange", "receive", "scope", "send")
 
     def __init__(
         self,
         active: ActiveRule,
+        exchange: Exchange,
         scope: Scope,
         receive: Receive,
         send: Send,
         correlation_id: Callable[[], str],
     ) -> None:
         self.active = active
+        self.exchange = exchange
         self.scope = scope
         self.receive = receive
         self.send = send
         self.correlation_id = correlation_id
         self.captured: list[Message] = []
 
-    @property
-    def connection(self) -> RawConnection | None:
-        found = self.scope.get(SCOPE_KEY)
-        return found if isinstance(found, RawConnection) else None
-
     def drop(self, how: str) -> None:
-        exchange_of(self.scope).dropped = how
-        connection = self.connection
+        self.exchange.dropped = how
+        connection = self.exchange.connection
         if connection is None:
             raise ConnectionDropped(f"codat-mock dropped the connection ({how})")
         if how == "reset":
@@ -69,16 +62,13 @@ class FaultContext:
 async def _answer_status(ctx: FaultContext) -> None:
     rule = ctx.active.rule
     assert rule.status is not None
-    err: ApiError = error_for_status(rule.status, rule.message)
-    headers = [(b"content-type", b"application/json; charset=utf-8")]
+    err = error_for_status(rule.status, rule.message)
     if rule.retryAfter is not None:
         seconds = rule.retryAfter
-        text = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
-        headers.append((b"retry-after", text.encode()))
-    body = dumps(error_body(err, ctx.correlation_id()))
-    headers.append((b"content-length", str(len(body)).encode()))
-    await ctx.send({"type": "http.response.start", "status": rule.status, "headers": headers})
-    await ctx.send({"type": "http.response.body", "body": body})
+        err.headers["Retry-After"] = (
+            str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+        )
+    await error_response(err, ctx.correlation_id())(ctx.scope, ctx.receive, ctx.send)
 
 
 async def _drop_reset(ctx: FaultContext) -> None:
@@ -104,7 +94,7 @@ async def _drop_truncate(ctx: FaultContext) -> None:
 
 
 async def _drop_hang(ctx: FaultContext) -> None:
-    exchange_of(ctx.scope).dropped = "hang"
+    ctx.exchange.dropped = "hang"
     # Never answer: wait until the client gives up (or the server shuts down).
     while (await ctx.receive())["type"] != "http.disconnect":
         pass
@@ -123,14 +113,13 @@ def _response_of(ctx: FaultContext) -> tuple[Message, bytes]:
             m.get("body", b"") for m in ctx.captured if m["type"] == "http.response.body"
         )
         return start, body
-    err = error_for_status(503)
-    body = dumps(error_body(err, ctx.correlation_id()))
+    placeholder = error_response(error_for_status(503), ctx.correlation_id())
     start = {
         "type": "http.response.start",
-        "status": 503,
-        "headers": [(b"content-type", b"application/json; charset=utf-8")],
+        "status": placeholder.status_code,
+        "headers": placeholder.raw_headers,
     }
-    return start, body
+    return start, bytes(placeholder.body)
 
 
 async def _drain_body(receive: Receive) -> None:
@@ -194,34 +183,24 @@ def prefer_rule(header: str | None) -> FaultRule | None:
 class FaultMiddleware:
     """Plain ASGI: find the firing rule for each Codat request and apply it."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        book_of: Callable[[], FaultBook],
-        router: Router,
-        correlation_id: Callable[[], str],
-        skip_prefixes: tuple[str, ...] = ("/_mock", "/openapi."),
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, book: FaultBook, correlation_id: Callable[[], str]) -> None:
         check_actions()
         self.app = app
-        self.book_of = book_of
-        self.router = router
+        self.book = book
         self.correlation_id = correlation_id
-        self.skip_prefixes = skip_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefixes):
+        exchange = exchange_of(scope)
+        if exchange is None:
             await self.app(scope, receive, send)
             return
-        active = self._firing(scope)
+        active = self._firing(scope, exchange)
         if active is None:
             await self.app(scope, receive, send)
             return
-        exchange = exchange_of(scope)
         exchange.fault_id = active.rule_id
         exchange.fault_action = active.rule.action
-        ctx = FaultContext(active, scope, receive, send, self.correlation_id)
+        ctx = FaultContext(active, exchange, scope, receive, send, self.correlation_id)
         delay = active.latency_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -244,23 +223,11 @@ class FaultMiddleware:
         await self.app(scope, receive, capture)  # the handler runs and commits...
         await ACTIONS[rule.action](ctx)  # ...and the client gets the fault instead
 
-    def _firing(self, scope: Scope) -> ActiveRule | None:
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
-        }
-        method, path = scope["method"], scope["path"]
-        operation_id = self.router.operation_id(method, path)
-        try:
-            client_id: str | None = authenticate(headers.get("authorization")).client_id
-        except ApiError:
-            client_id = None
-        # Known here already; a 'before' fault means the surface never gets to say it.
-        exchange = exchange_of(scope)
-        exchange.operation_id = operation_id
-        exchange.client_id = client_id
-        active = self.book_of().pick(Target(operation_id, method, path, client_id))
+    def _firing(self, scope: Scope, exchange: Exchange) -> ActiveRule | None:
+        target = Target(exchange.operation_id, scope["method"], scope["path"], exchange.client_id)
+        active = self.book.pick(target)
         if active is None:
-            rule = prefer_rule(headers.get("prefer"))
+            rule = prefer_rule(exchange.headers.get("prefer"))
             if rule is not None:
                 # Prefer rules have fixed delays and no probability: the stream is unused.
                 active = ActiveRule(rule, "prefer", random.Random(0))

@@ -45,7 +45,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from mockserver.clock import UTC, Clock, isoformat
-from mockserver.errors import TooManyRequests
+from mockserver.errors import CodatMockError, TooManyRequests
 
 LIMIT_HEADER = "X-Rate-Limit-Limit"
 REMAINING_HEADER = "X-Rate-Limit-Remaining"
@@ -73,7 +73,7 @@ _JSON_KEYS = {
 }
 
 
-class RateLimitConfigError(ValueError):
+class RateLimitConfigError(CodatMockError, ValueError):
     """A rate-limit configuration that cannot be used; the message names the field."""
 
 

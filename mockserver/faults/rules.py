@@ -18,12 +18,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mockserver.auth import client_id_for
+from mockserver.errors import CodatMockError
+from mockserver.yamlio import load_yaml
 
 DropKind = Literal["reset", "empty", "truncate", "hang"]
 When = Literal["before", "after"]
 
 
-class FaultRuleError(ValueError):
+class FaultRuleError(CodatMockError, ValueError):
     """A rule that cannot be built; the message says which field and why."""
 
 
@@ -185,7 +187,7 @@ def parse_fault_string(text: str) -> FaultRule:
 def load_rules_file(path: Path) -> list[FaultRule]:
     """Rules from a YAML or JSON file: a list of rules, or ``{"rules": [...]}``."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise FaultRuleError(f"{path}: {exc}") from None
     if isinstance(data, dict) and "rules" in data:

@@ -7,17 +7,14 @@ the ``X-Rate-Limit-*`` headers, refused ones are a 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.auth import authenticate
-from mockserver.errors import ApiError, error_body
 from mockserver.exchange import exchange_of
-from mockserver.jsonio import json_response
-
-if TYPE_CHECKING:
-    from mockserver.app import MockState
+from mockserver.faults.ratelimit import RateLimiter
+from mockserver.http_errors import error_response
+from mockserver.store import World
 
 
 class RateLimitMiddleware:
@@ -27,44 +24,32 @@ class RateLimitMiddleware:
         self,
         app: ASGIApp,
         *,
-        state: MockState,
-        skip_prefixes: tuple[str, ...] = ("/_mock", "/openapi."),
+        limiter: RateLimiter,
+        world: World,
+        correlation_id: Callable[[], str],
     ) -> None:
         self.app = app
-        self.state = state
-        self.skip_prefixes = skip_prefixes
+        self.limiter = limiter
+        self.world = world
+        self.correlation_id = correlation_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limiter = self.state.rate_limiter
-        if (
-            scope["type"] != "http"
-            or not limiter.config.enabled
-            or scope["path"].startswith(self.skip_prefixes)
-        ):
+        limiter = self.limiter
+        exchange = exchange_of(scope)
+        if exchange is None or not limiter.config.enabled:
             await self.app(scope, receive, send)
             return
-        header = next(
-            (
-                v.decode("latin-1")
-                for k, v in scope.get("headers", [])
-                if k.lower() == b"authorization"
-            ),
-            None,
-        )
-        try:
-            client_id: str | None = authenticate(header).client_id
-        except ApiError:
-            client_id = None  # unauthenticated calls count against the IP limit only
-        active = self.state.world.tenant(client_id).active_company_count() if client_id else 0
+        # Unauthenticated calls count against the IP limit only.
+        client_id = exchange.client_id
+        active = self.world.tenant(client_id).active_company_count() if client_id else 0
         peer = scope.get("client")
         admission = limiter.admit(
             client_id=client_id, ip=peer[0] if peer else None, active_companies=active
         )
         if not admission.allowed:
-            exchange_of(scope).fault_action = f"rate-limit:{admission.reason}"
-            err = admission.error()
-            body = error_body(err, self.state.correlation_id())
-            await json_response(body, err.status, err.headers)(scope, receive, send)
+            exchange.fault_action = f"rate-limit:{admission.reason}"
+            response = error_response(admission.error(), self.correlation_id())
+            await response(scope, receive, send)
             return
         extra = [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in admission.headers.items()

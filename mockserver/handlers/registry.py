@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 
+from mockserver.errors import CodatMockError
+
 if TYPE_CHECKING:
     from mockserver.auth import Client
     from mockserver.spec import Operation, Spec
     from mockserver.store import Tenant, World
 
 
-class RegistryError(RuntimeError):
+class RegistryError(CodatMockError, RuntimeError):
     """A handler is registered twice, or an operation of the contract has none."""
 
 

@@ -45,6 +45,10 @@ class IdSource:
         """Mark ``ids`` as taken (ids imported from a snapshot or a file)."""
         self._taken.update(ids)
 
+    def forget(self) -> None:
+        """Forget every id taken (a full reset: no record holds one any more)."""
+        self._taken.clear()
+
     def taken(self, an_id: str) -> bool:
         """Whether ``an_id`` has been handed out or claimed."""
         return an_id in self._taken

@@ -249,6 +249,17 @@ class Tenant:
         return self._changed(company, rendered, before, record.status)
 
     @_locked
+    def owns_connection(self, company_id: str, connection_id: str) -> bool:
+        """Whether this tenant has the connection (the control API looks across tenants)."""
+        company = self._companies.get(company_id)
+        return company is not None and connection_id in company.connections
+
+    @_locked
+    def owns_sync(self, sync_id: str) -> bool:
+        """Whether one of this tenant's companies has the sync."""
+        return any(r.id == sync_id for c in self._companies.values() for r in c.syncs)
+
+    @_locked
     def deauthorize_connection(self, company_id: str, connection_id: str) -> dict[str, Any]:
         """Control API: mark a connection ``Deauthorized``, as if the platform revoked access."""
         company = self._company(company_id)

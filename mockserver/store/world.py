@@ -19,9 +19,10 @@ from mockserver.errors import BadRequest, ValidationItem
 from mockserver.fixtures import Fixtures
 from mockserver.store.catalog import Catalog
 from mockserver.store.configuration import configuration_template
+from mockserver.store.connections import connection_not_found
 from mockserver.store.ids import IdSource
 from mockserver.store.restore import Fields, SnapshotError, join
-from mockserver.store.syncs import check_sync_duration
+from mockserver.store.syncs import check_sync_duration, sync_not_found
 from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
 
 SNAPSHOT_VERSION = 1
@@ -66,6 +67,8 @@ class World:
             configuration=configuration_template(fixtures.configuration),
         )
         self._tenants: dict[str, Tenant] = {}
+        # What a full reset returns to: the world as it was built.
+        self._start = (rng.getstate(), sync_duration)
 
     @property
     def sync_duration(self) -> float:
@@ -92,12 +95,34 @@ class World:
             return list(self._tenants)
 
     def reset(self, client_id: str | None = None) -> None:
-        """Forget one tenant's state (or every tenant's): it starts again from the fixtures."""
+        """Forget one tenant's state: it starts again from the fixtures. Without a client id,
+        the whole world is as it was built (in place, so whoever holds it keeps it): no
+        tenants, the RNG at its first draw again, the sync duration it started with."""
         with self._env.lock:
-            if client_id is None:
-                self._tenants.clear()
-            else:
+            if client_id is not None:
                 self._tenants.pop(client_id, None)
+                return
+            self._tenants.clear()
+            rng_state, self._env.sync_duration = self._start
+            self._env.rng.setstate(rng_state)
+            self._env.ids.forget()
+
+    def sync_owner(self, sync_id: str) -> Tenant:
+        """The tenant, whichever it is, that has the sync ``sync_id`` (the control API acts
+        across tenants); NotFound when none has."""
+        with self._env.lock:
+            for tenant in self._tenants.values():
+                if tenant.owns_sync(sync_id):
+                    return tenant
+        raise sync_not_found(sync_id)
+
+    def connection_owner(self, company_id: str, connection_id: str) -> Tenant:
+        """The tenant, whichever it is, that has the connection; NotFound when none has."""
+        with self._env.lock:
+            for tenant in self._tenants.values():
+                if tenant.owns_connection(company_id, connection_id):
+                    return tenant
+        raise connection_not_found(connection_id)
 
     def overview(self, companies: int = 100) -> dict[str, Any]:
         """Every tenant as it stands now, in order of first use, each with its newest

@@ -5,12 +5,14 @@
 * :mod:`.signing`: the ``webhook-id`` / ``webhook-timestamp`` / ``webhook-signature`` headers;
 * :mod:`.faults`: delivery fault rules (duplicate, reorder, delay);
 * :mod:`.delivery`: :class:`WebhookHub`, the outbox and its worker, retries on the mock clock;
+* :mod:`.adapter`: connection changes in the store become events;
 * :mod:`.routes`: the ``/_mock/webhooks`` control routes;
 * :mod:`.listen`: a verifying receiver for local development.
 """
 
 from __future__ import annotations
 
+from mockserver.webhooks.adapter import connection_events
 from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
 from mockserver.webhooks.delivery import (
     DELIVERY_TIMEOUT,
@@ -53,6 +55,7 @@ __all__ = [
     "MessageState",
     "SecretError",
     "WebhookHub",
+    "connection_events",
     "delivery_rule_from",
     "listen_app",
     "new_secret",

@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 
 from standardwebhooks import Webhook
 
+from mockserver.errors import CodatMockError
+
 SECRET_PREFIX = "whsec_"
 #: Svix makes 24-byte secrets; the Standard Webhooks spec allows 24 to 64 bytes.
 SECRET_BYTES = 24
@@ -34,7 +36,7 @@ _MESSAGE_ID_LENGTH = 27
 _BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
-class SecretError(ValueError):
+class SecretError(CodatMockError, ValueError):
     """A webhook secret that is not ``whsec_`` plus base64 of 24 to 64 bytes."""
 
 

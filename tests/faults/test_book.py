@@ -345,3 +345,14 @@ def test_a_lognormal_delay_centres_on_its_median() -> None:
 
 def test_a_lognormal_delay_without_spread_is_its_median() -> None:
     assert delays({"latency": {"median": 80, "sigma": 0}}, 3) == [0.08, 0.08, 0.08]
+
+
+def test_reset_restores_the_startup_rules_in_place() -> None:
+    startup = [rule_from({"operationId": "list-companies", "status": 503, "times": 1})]
+    book = FaultBook(startup=startup)
+    assert book.pick(target()) is not None  # the startup rule fires once and retires
+    book.add(rule_from({"status": 500}))
+    book.reset()
+    (active,) = book.rules()
+    assert (active.rule_id, active.fired, active.rule.status) == ("rule-1", 0, 503)
+    assert book.pick(target()) is not None

@@ -9,6 +9,7 @@ import asyncio
 import re
 import socket
 import struct
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
@@ -18,11 +19,11 @@ from starlette.types import Message, Receive, Scope, Send
 from mockserver.app import create_app
 from mockserver.auth import authorization_for, client_id_for
 from mockserver.clock import Clock
-from mockserver.errors import error_for_status
+from mockserver.errors import NotFound, error_for_status
 from mockserver.exchange import exchange_of
 from mockserver.faults import middleware
 from mockserver.faults.book import FaultBook
-from mockserver.faults.connection import SCOPE_KEY, ConnectionDropped, RawConnection
+from mockserver.faults.connection import ConnectionDropped, RawConnection
 from mockserver.faults.middleware import (
     ACTIONS,
     FaultMiddleware,
@@ -30,6 +31,7 @@ from mockserver.faults.middleware import (
     prefer_rule,
 )
 from mockserver.faults.rules import rule_from
+from mockserver.resolve import Resolver
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from tests.conftest import API_KEY, OTHER_KEY
@@ -322,13 +324,19 @@ HANDLER_BODY = b'{"id": "0123456789"}'
 
 
 class FakeRouter:
-    """Just enough of the Router for the fault layer: two operations."""
+    """Just enough of the Router for the front layer: two operations."""
 
-    def operation_id(self, method: str, path: str) -> str | None:
-        return {
+    def match(self, method: str, path: str) -> Any:
+        operation_id = {
             ("GET", "/companies"): "list-companies",
             ("POST", "/companies"): "create-company",
         }.get((method, path))
+        if operation_id is None:
+            raise NotFound()
+        return SimpleNamespace(operation=SimpleNamespace(operation_id=operation_id))
+
+
+RESOLVER = Resolver(cast("Router", FakeRouter()))
 
 
 class Handler:
@@ -383,7 +391,8 @@ class FakeCycle:
 
 
 def http_scope(method: str = "GET", path: str = "/companies", **extra: Any) -> Scope:
-    return {
+    """A request's scope, resolved as the app's front layer resolves it."""
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -398,6 +407,9 @@ def http_scope(method: str = "GET", path: str = "/companies", **extra: Any) -> S
         "server": ("127.0.0.1", 4010),
         **extra,
     }
+    if RESOLVER.is_codat(scope):
+        RESOLVER.resolve(scope)
+    return scope
 
 
 class Receiver:
@@ -426,8 +438,7 @@ def layer(*rules: dict[str, Any]) -> tuple[FaultMiddleware, Handler]:
     handler = Handler()
     wrapped = FaultMiddleware(
         handler,
-        book_of=lambda: book,
-        router=cast("Router", FakeRouter()),
+        book=book,
         correlation_id=lambda: "0" * 32,
     )
     return wrapped, handler
@@ -444,7 +455,10 @@ def drive(
 def with_connection(scope: Scope, cycle: FakeCycle) -> Scope:
     connection = RawConnection.from_send(cycle.send)
     assert connection is not None
-    return {**scope, SCOPE_KEY: connection}
+    exchange = exchange_of(scope)
+    assert exchange is not None
+    exchange.connection = connection
+    return scope
 
 
 def test_no_rule_passes_the_exchange_through() -> None:

@@ -105,8 +105,8 @@ def running_mock() -> Iterator[MockServer]:
 
 def fresh(mock: MockServer) -> MockServer:
     """Put ``mock`` back to the fixtures and ``T0`` (the reset keeps the clock's time)."""
-    mock.state.reset()
-    mock.state.clock.set(T0)
+    mock.components.reset()
+    mock.components.clock.set(T0)
     return mock
 
 

@@ -140,7 +140,7 @@ def test_async_methods_walk_the_merchant_journey(mock: MockServer, spec: Spec) -
             )
             assert (latest.sync_id, latest.sync_status_code) == (sync_id, 1000)
 
-            mock.state.clock.advance(PAST_SYNC_DURATION)
+            mock.components.clock.advance(PAST_SYNC_DURATION)
             latest = present(
                 await sdk.sync.get_latest_sync_async(request={"company_id": company.id})
             )

@@ -160,7 +160,7 @@ def test_set_configuration_while_a_sync_runs_is_a_409(mock: MockServer) -> None:
         )
         assert config.configured is False
 
-        mock.state.clock.advance(PAST_SYNC_DURATION)
+        mock.components.clock.advance(PAST_SYNC_DURATION)
         config = present(
             sdk.advanced_controls.set_configuration(request={"company_id": company.id})
         )

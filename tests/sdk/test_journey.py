@@ -241,7 +241,7 @@ def test_merchant_journey_reaches_every_operation_with_typed_results(
         assert [(s.sync_id, s.sync_status_code) for s in syncs] == [(sync_id, 1000)]
 
         # -- time passes: the sync completes and pushed data ---------------------------------
-        mock.state.clock.advance(PAST_SYNC_DURATION)
+        mock.components.clock.advance(PAST_SYNC_DURATION)
         done_at = "2026-03-02T09:00:30Z"  # requested at T0, runs 30 s
 
         status = present(sdk.sync.get_status(request={"company_id": company.id}))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mockserver.clock import Clock
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, NotFound
 from mockserver.fixtures import Fixtures
 from mockserver.store import Tenant, World
 
@@ -214,3 +214,27 @@ def test_snapshots_keep_sub_second_precision(fixtures: Fixtures) -> None:
     restored = World.restore(world.snapshot(), fixtures, clock=clock, rng=random.Random(5))
     assert restored.tenant("a").list_connections(company_id)[0]["lastSync"] is None
     assert restored.tenant("a").company(company_id) == tenant.company(company_id)
+
+
+def test_a_full_reset_is_the_world_as_built_in_place(world: World) -> None:
+    first_ids = [world.tenant("a").create_company(name)["id"] for name in ("A", "B")]
+    world.sync_duration = 99
+    world.reset()
+    assert world.client_ids() == []
+    assert world.sync_duration == 30.0
+    # The same RNG draws again: ids repeat, as in a freshly built world with that seed.
+    assert [world.tenant("a").create_company(name)["id"] for name in ("A", "B")] == first_ids
+
+
+def test_owners_are_found_across_tenants(world: World) -> None:
+    world.tenant("a").create_company("A")
+    bob = world.tenant("b")
+    company_id = bob.create_company("B")["id"]
+    connection_id = bob.create_connection(company_id, "gbol")["id"]
+    sync_id = bob.request_sync(company_id)["commerceSyncId"]
+    assert world.connection_owner(company_id, connection_id) is bob
+    assert world.sync_owner(sync_id) is bob
+    with pytest.raises(NotFound, match="Data connection"):
+        world.connection_owner(company_id, str(uuid.uuid4()))
+    with pytest.raises(NotFound, match="No sync"):
+        world.sync_owner(str(uuid.uuid4()))
