@@ -116,13 +116,20 @@ def _aware(instant: datetime) -> datetime:
 
 
 def isoformat(instant: datetime) -> str:
-    """Codat's timestamp form: UTC, seconds precision, a trailing ``Z``."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Codat's timestamp form: UTC, seconds precision, a trailing ``Z`` (four-digit years:
+    ``strftime("%Y")`` would write year 1 as ``1``)."""
+    utc = instant.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 
 def parse_datetime(text: str) -> datetime:
-    """Parse a Codat date-time (``Z``, an offset, or unqualified local time taken as UTC)."""
+    """Parse a Codat date-time (``Z``, an offset, or unqualified local time taken as UTC);
+    ValueError when it is not one, or names no instant of the calendar."""
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
-    return _aware(datetime.fromisoformat(value))
+    try:
+        return _aware(datetime.fromisoformat(value))
+    except OverflowError:
+        # An offset that moves the instant past either end of the calendar (year 1 at +01:00).
+        raise ValueError(f"{text!r} is outside the calendar") from None

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mockserver.clock import Clock, isoformat, parse_datetime
+from mockserver.clock import EARLIEST, LATEST, Clock, ClockRangeError, isoformat, parse_datetime
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
@@ -50,3 +50,27 @@ def test_isoformat_and_parse_round_trip() -> None:
     assert parse_datetime("2026-01-02T03:04:05Z") == T0
     assert parse_datetime("2026-01-02T04:04:05+01:00") == T0
     assert parse_datetime("2026-01-02T03:04:05") == T0
+
+
+def test_isoformat_writes_four_digit_years() -> None:
+    assert isoformat(datetime(1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)) == "0001-02-03T04:05:06Z"
+    assert isoformat(datetime(999, 1, 1, tzinfo=timezone.utc)) == "0999-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_time_past_the_calendar_is_a_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match="outside the calendar"):
+        parse_datetime(text)
+
+
+def test_the_clock_keeps_to_its_calendar_and_stays_put_when_refused() -> None:
+    clock = Clock(frozen_at=LATEST - timedelta(seconds=10))
+    with pytest.raises(ClockRangeError):
+        clock.advance(11)
+    with pytest.raises(ClockRangeError):
+        clock.set(EARLIEST - timedelta(microseconds=1))
+    with pytest.raises(ValueError):
+        clock.advance(float("nan"))
+    assert clock.now() == LATEST - timedelta(seconds=10)
+    assert clock.advance(10) == LATEST
+    assert clock.set(EARLIEST) == EARLIEST

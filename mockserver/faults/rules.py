@@ -59,18 +59,19 @@ class FaultRule(BaseModel):
 
     id: str | None = Field(default=None, min_length=1, max_length=100)
     # match
-    operationId: str = "*"
-    method: str | None = None
-    path: str | None = None
-    apiKey: str | None = Field(default=None, repr=False)
-    clientId: str | None = None
+    operationId: str = Field(default="*", max_length=100)
+    method: str | None = Field(default=None, max_length=16)
+    path: str | None = Field(default=None, max_length=2048)
+    apiKey: str | None = Field(default=None, repr=False, max_length=255)
+    clientId: str | None = Field(default=None, max_length=255)
     # action
     status: int | None = Field(default=None, ge=100, le=599)
-    retryAfter: float | None = Field(default=None, ge=0)
+    # At most a year, like a sync's duration: a bound any client's patience is within.
+    retryAfter: float | None = Field(default=None, ge=0, le=31_536_000, allow_inf_nan=False)
     latencyMs: float | None = Field(default=None, ge=0)
     latency: Latency | None = None
     drop: DropKind | None = None
-    message: str | None = None
+    message: str | None = Field(default=None, max_length=1000)
     # schedule
     times: int | None = Field(default=None, ge=1)
     every: int | None = Field(default=None, ge=1)

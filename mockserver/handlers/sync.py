@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.clock import parse_datetime
+from mockserver.clock import ClockRangeError, check_instant, parse_datetime
 from mockserver.errors import BadRequest, ValidationItem
 from mockserver.handlers.registry import Call
 
@@ -20,8 +20,15 @@ __all__ = [
 
 
 def _date(value: Any, where: str) -> Any:
+    """A requested date-time, within the mock's calendar (so a snapshot of the sync it
+    starts can be restored, and no range end can overflow)."""
     try:
-        return parse_datetime(str(value))
+        return check_instant(parse_datetime(str(value)))
+    except ClockRangeError as exc:
+        raise BadRequest(
+            "Error processing request - not valid.",
+            validation=[ValidationItem(where, str(exc))],
+        ) from None
     except ValueError:
         raise BadRequest(
             "Error processing request - not valid.",

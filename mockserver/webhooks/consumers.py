@@ -24,6 +24,11 @@ from mockserver.webhooks.targets import TargetPolicy, TargetRefused
 ALL_EVENTS = "*"
 
 _FIELDS = frozenset({"url", "secret", "events", "clientId"})
+#: The longest values a consumer keeps (the README's "Limits").
+MAX_URL = 2048
+MAX_SECRET = 256
+MAX_CLIENT_ID = 255
+MAX_EVENTS = 50
 
 
 @dataclass(slots=True)
@@ -133,6 +138,15 @@ class ConsumerRegistry:
         client_id = body.get("clientId")
         if client_id is not None and not isinstance(client_id, str):
             raise _invalid("clientId", "clientId takes a string")
+        for name, value, limit in (
+            ("url", url, MAX_URL),
+            ("secret", secret, MAX_SECRET),
+            ("clientId", client_id, MAX_CLIENT_ID),
+        ):
+            if value is not None and len(value) > limit:
+                raise _invalid(name, f"at most {limit} characters ({len(value)} given)")
+        if events is not None and len(events) > MAX_EVENTS:
+            raise _invalid("events", f"at most {MAX_EVENTS} event types ({len(events)} given)")
         return self.add(url, secret=secret, events=events, client_id=client_id)
 
     def all(self) -> list[Consumer]:

@@ -112,6 +112,12 @@ def test_coherent_combinations_are_accepted(data: dict[str, Any]) -> None:
         ("drop", "explode"),
         ("when", "during"),
         ("method", 5),
+        ("retryAfter", 1e308),
+        ("retryAfter", 31_536_001),
+        ("message", "m" * 1001),
+        ("path", "/" * 2049),
+        ("operationId", "o" * 101),
+        ("clientId", "c" * 256),
     ],
 )
 def test_out_of_range_or_mistyped_fields_are_named(field: str, value: Any) -> None:
@@ -132,6 +138,8 @@ def test_out_of_range_or_mistyped_fields_are_named(field: str, value: Any) -> No
         ("probability", 1),
         ("seed", -3),
         ("id", "x" * 100),
+        ("retryAfter", 31_536_000),
+        ("message", "m" * 1000),
     ],
 )
 def test_boundary_values_are_accepted(field: str, value: Any) -> None:

@@ -191,3 +191,50 @@ def test_values_at_the_bounds_are_kept(client: TestClient) -> None:
     )
     assert len(company["name"]) == limits.MAX_COMPANY_NAME
     assert len(company["description"]) == limits.MAX_DESCRIPTION
+
+
+# -- dates within the mock's calendar --------------------------------------------------------
+
+OUT_OF_CALENDAR = [
+    ("0001-01-01T00:00:00+01:00", "2020-01-01T00:00:00Z", "body.dateRange.start"),
+    ("1899-12-31T23:59:59Z", "2020-01-01T00:00:00Z", "body.dateRange.start"),
+    ("2020-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00", "body.dateRange.finish"),
+    ("2020-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "body.dateRange.finish"),
+]
+
+
+@pytest.mark.parametrize(("start", "finish", "field"), OUT_OF_CALENDAR)
+def test_a_sync_range_outside_the_calendar_is_400_naming_the_end(
+    client: TestClient, populated: dict[str, str], start: str, finish: str, field: str
+) -> None:
+    case = Rejected(
+        "date-range",
+        "POST",
+        "/meta/companies/{company}/sync/commerce/historic",
+        400,
+        json={"dateRange": {"start": start, "finish": finish}},
+    )
+    response = case.send(client, populated)
+    assert [item["itemId"] for item in response.json()["validation"]["errors"]] == [field]
+    assert_rejected_without_change(client, populated, case)
+
+
+@pytest.mark.parametrize("sync_to", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_sync_to_outside_the_calendar_is_400(
+    client: TestClient, populated: dict[str, str], sync_to: str
+) -> None:
+    case = Rejected(
+        "sync-to",
+        "POST",
+        "/companies/{company}/sync/commerce/latest",
+        400,
+        json={"syncTo": sync_to},
+    )
+    response = case.send(client, populated)
+    assert [item["itemId"] for item in response.json()["validation"]["errors"]] == ["body.syncTo"]
+    assert_rejected_without_change(client, populated, case)
+
+
+def test_a_query_date_past_the_calendar_is_no_server_error(client: TestClient) -> None:
+    for query in ("created>0001-01-01T00:00:00+01:00", "created<9999-12-31T23:59:59-01:00"):
+        assert client.get("/companies", params={"query": query}).status_code in (200, 400)

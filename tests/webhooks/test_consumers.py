@@ -102,6 +102,10 @@ def test_add_reports_every_problem_at_once(registry: ConsumerRegistry) -> None:
         ({"url": URL, "events": "connection.deleted"}, "events"),
         ({"url": URL, "clientId": 5}, "clientId"),
         ({"url": URL, "colour": "red"}, "colour"),
+        ({"url": URL + "x" * 2048}, "url"),
+        ({"url": URL, "secret": "whsec_" + "A" * 256}, "secret"),
+        ({"url": URL, "clientId": "c" * 256}, "clientId"),
+        ({"url": URL, "events": ["connection.deleted"] * 51}, "events"),
     ],
 )
 def test_add_from_json_checks_the_body_shape(
