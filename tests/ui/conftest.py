@@ -1,5 +1,5 @@
-"""Fixtures of the dashboard tests: one headless Chromium for the whole run, one mock per
-module (reset for each test)."""
+"""Fixtures of the dashboard tests: one headless Chromium and one mock for the whole run
+(the mock reset for each test)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def browser() -> Iterator[WebDriver]:
         yield driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server() -> Iterator[MockServer]:
     with running_mock() as mock:
         yield mock

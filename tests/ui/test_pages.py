@@ -26,7 +26,7 @@ def sync_code(driver: WebDriver, sync_id: str) -> str | None:
 
 
 def test_the_clock_button_completes_a_sync_on_the_world_page(
-    page: WebDriver, mock: MockServer
+    page: WebDriver, mock: MockServer, ctl: httpx.Client
 ) -> None:
     with sdk_client(mock) as sdk:
         company = sdk.advanced_controls.create_company(request={"name": "World Cafe"})
@@ -43,7 +43,7 @@ def test_the_clock_button_completes_a_sync_on_the_world_page(
     wait_for(page, lambda d: sync_code(d, sync_id) == "2000")
     sync_row = page.find_element(By.CSS_SELECTOR, f'tr[data-sync-id="{sync_id}"]')
     assert "2000 Complete" in sync_row.text
-    assert mock.state.clock.now().isoformat().startswith("2026-03-02T09:01:00")
+    assert ctl.get("/_mock/clock").json()["now"] == "2026-03-02T09:01:00Z"
 
     # Every id links to the requests that touched it: here, the create and the sync request.
     page.find_element(By.CSS_SELECTOR, f'article[data-company-id="{company.id}"] h3 a.id').click()
@@ -171,6 +171,13 @@ def test_the_retries_page_draws_one_timeline_per_logical_call(
         "duplicates": "1",
     }
     assert distinct_rows(page.get_screenshot_as_png()) > 50
+
+    # An attempt opens its request on the Requests page.
+    first = calls["list-companies"][0]["seqs"][0]
+    page.find_element(By.CSS_SELECTOR, f'g.attempt[data-seq="{first}"] rect').click()
+    heading = wait_for(page, lambda d: d.find_element(By.CSS_SELECTOR, "#detail h2"))
+    assert heading.text.startswith(f"#{first} GET /companies")
+    assert "429" in page.find_element(By.ID, "detail").text
 
 
 def test_the_webhooks_page_shows_a_failed_delivery_and_its_next_retry(
