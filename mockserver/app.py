@@ -23,7 +23,7 @@ from starlette.types import Lifespan, Receive, Scope, Send
 from mockserver.clock import Clock
 from mockserver.control import control_routes
 from mockserver.control_guard import ControlGuard, exposure_problem
-from mockserver.errors import SettingsError
+from mockserver.errors import BadRequest, SettingsError
 from mockserver.faults import FaultBook, FaultMiddleware
 from mockserver.faults.ratelimit import RateLimiter
 from mockserver.faults.throttle import RateLimitMiddleware
@@ -69,7 +69,7 @@ class Components:
         # Webhooks draw from their own stream, so deliveries never shift the API's ids.
         webhooks = WebhookHub(clock, random.Random(f"{settings.seed}:webhooks"))
         startup_consumers = frozenset(
-            webhooks.consumers.add(url).id for url in settings.webhook_urls
+            _startup_consumer(webhooks, url) for url in settings.webhook_urls
         )
         world = World(
             fixtures,
@@ -242,3 +242,12 @@ class MockApp(Starlette):
         if self.resolver.is_codat(scope):
             self.resolver.resolve(scope, send)
         await super().__call__(scope, receive, send)
+
+
+def _startup_consumer(webhooks: WebhookHub, url: str) -> str:
+    """Register a ``--webhook`` consumer; a refused URL stops startup, saying why."""
+    try:
+        return webhooks.consumers.add(url).id
+    except BadRequest as err:
+        reasons = "; ".join(item.message for item in err.validation) or err.message
+        raise SettingsError(f"--webhook {url}: {reasons}") from None

@@ -202,6 +202,11 @@ def test_main_serve_passes_the_settings_to_the_app(runs: list[Any]) -> None:
             ["'a' already exists"],
         ),
         (["--fault", "list-company:503"], ["No operation 'list-company'"]),
+        (
+            ["--webhook", "http://169.254.169.254/latest"],
+            ["--webhook http://169.254.169.254/latest: ", "cloud metadata endpoint"],
+        ),
+        (["--webhook", "http://2130706433/"], ["four decimal numbers"]),
     ],
 )
 def test_main_serve_refuses_bad_settings_before_starting(
