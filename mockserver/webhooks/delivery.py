@@ -495,16 +495,12 @@ class WebhookHub:
         return message
 
     def _pending(self, consumer_id: str) -> list[_Message]:
-        return [
-            m for m in self._messages if m.consumer.id == consumer_id and m.status == "pending"
-        ]
+        return [m for m in self._messages if m.consumer.id == consumer_id and m.status == "pending"]
 
     def _wait_seconds(self, consumer_id: str) -> float:
         if self.clock.is_frozen:
             return self._max_wait
-        dues = [
-            m.due for m in self._pending(consumer_id) if not m.in_flight and m.due is not None
-        ]
+        dues = [m.due for m in self._pending(consumer_id) if not m.in_flight and m.due is not None]
         if not dues:
             return self._max_wait
         until = (min(dues) - self.clock.now()).total_seconds()
