@@ -204,3 +204,23 @@ def test_the_webhooks_page_shows_a_failed_delivery_and_its_next_retry(
         assert message["nextAttemptAt"] in text  # the retry, on the mock clock
         wait_for(page, lambda d: "500" in d.find_element(By.ID, "deliveries").text)
         assert "failed" in page.find_element(By.ID, "deliveries").text
+
+
+def test_rate_limits_are_switched_on_from_the_faults_page_and_counted(
+    page: WebDriver, mock: MockServer, ctl: httpx.Client
+) -> None:
+    page.get(f"{mock.url}/_mock/ui/faults")
+    wait_for(page, lambda d: "is off" in d.find_element(By.ID, "rate-limit-counters").text)
+    settings = page.find_element(By.ID, "rate-limit-form")
+    settings.find_element(By.NAME, "enabled").click()
+    daily = settings.find_element(By.NAME, "dailyBase")
+    daily.clear()
+    daily.send_keys("3")
+    settings.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(page, lambda d: rows(d, "#rate-limit-counters table"))
+    assert ctl.get("/_mock/rate-limit").json()["dailyBase"] == 3
+    with sdk_client(mock) as sdk:
+        sdk.advanced_controls.list_companies()
+    counters = "#rate-limit-counters table tbody tr td"
+    # tenant, active companies, used, daily quota, remaining, ...
+    wait_for(page, lambda d: [c.text for c in rows(d, counters)][2:5] == ["1", "3", "2"])

@@ -61,7 +61,7 @@
     const config = company.configuration || {};
     const pairs = flatten(config, "", []);
     return h("details", { class: "configuration" },
-      h("summary", {}, `configuration: configured ${config.configured ? "yes" : "no"}, enabled ${config.enabled ? "yes" : "no"}`),
+      h("summary", {}, `configuration: configured ${config.configured ? "yes" : "no"}, enabled ${config.enable ? "yes" : "no"}`),
       h("dl", { class: "kv" }, pairs.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])));
   }
 
