@@ -198,7 +198,11 @@ def test_serve_for_real_configured_from_the_environment() -> None:
         first = process.stderr.readline()
         match = re.fullmatch(rf"codat-mock {VERSION}: .* at (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
-        banner_lines = [process.stderr.readline() for _ in range(6)]
+        # The banner ends with the request log's line (the dashboard's line comes before it).
+        banner_lines = [process.stderr.readline()]
+        while not banner_lines[-1].startswith("  request log") and len(banner_lines) < 12:
+            banner_lines.append(process.stderr.readline())
+        assert "  dashboard: " + match.group(1) + "/_mock/ui\n" in banner_lines, banner_lines
         assert banner_lines[0].startswith("  seed 12; strict off"), banner_lines  # flag wins
         assert "  request log: stdout (json)\n" in banner_lines, banner_lines
         response = httpx.get(
