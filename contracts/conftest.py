@@ -98,11 +98,9 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             url, api_key, _is_mock(url), bool(config.getoption("--allow-writes")), examples, token
         )
         return
-    from mockserver.server import MockServer
-    from mockserver.settings import Settings
-
-    with MockServer(Settings(port=0, strict=True, control_token=token)) as server:
-        yield Target(server.url, api_key, True, True, examples, token)
+    # No server named: the plugin's own session mock (codat_mock_server), as a user gets it.
+    server = request.getfixturevalue("codat_mock_server")
+    yield Target(server.url, api_key, True, True, examples, server.settings.control_token)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.auth import authorization_for
 from mockserver.clock import Clock
+from mockserver.server import MockServer
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 
@@ -42,3 +43,23 @@ def client(spec: Spec, clock: Clock) -> Iterator[TestClient]:
 def other_auth() -> dict[str, str]:
     """Headers of a second, unrelated client."""
     return {"Authorization": authorization_for(OTHER_KEY)}
+
+
+#: The seed of the project's own running mock (the plugin's session server, configured here).
+MOCK_SEED = 3
+
+
+@pytest.fixture(scope="session")
+def codat_mock_server() -> Iterator[MockServer]:
+    """The plugin's session server, as this project's tests want it: strict, seeded, on a
+    manual clock frozen at T0 (the ``mock`` fixture sets it back for each test)."""
+    settings = Settings(port=0, strict=True, seed=MOCK_SEED)
+    with MockServer(settings, clock=Clock(frozen_at=T0)) as server:
+        yield server
+
+
+@pytest.fixture
+def mock(codat_mock: MockServer) -> MockServer:
+    """The plugin's ``codat_mock`` (reset for this test), its clock back at T0."""
+    codat_mock.clock.set(T0)
+    return codat_mock

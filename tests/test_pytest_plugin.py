@@ -41,7 +41,7 @@ USER_TESTS = textwrap.dedent(
     def test_marker_faults_and_the_journal(codat_mock):
         sdk = codat_mock.sdk(retry_config=FAST_RETRIES)
         sdk.advanced_controls.list_companies(request={})
-        assert [r["status"] for r in codat_mock.requests("list-companies")] == [429, 429, 200]
+        assert [r.status for r in codat_mock.requests("list-companies")] == [429, 429, 200]
         [call] = codat_mock.report()["operations"][0]["logicalCalls"]
         assert call["attempts"] == 3
 

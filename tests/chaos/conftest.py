@@ -1,4 +1,4 @@
-"""Fixtures of the chaos suites: one running mock per module, reset for each test, and a
+"""Fixtures of the chaos suites: the plugin's running mock (see ``tests/conftest.py``) and a
 client for its control API."""
 
 from __future__ import annotations
@@ -9,18 +9,7 @@ import httpx
 import pytest
 
 from mockserver.server import MockServer
-from tests.chaos.test_sdk import control, fresh, running_mock
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with running_mock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    return fresh(server)
+from tests.chaos.test_sdk import control
 
 
 @pytest.fixture

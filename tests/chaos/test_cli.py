@@ -12,6 +12,7 @@ import yaml
 
 from mockserver import cli
 from mockserver.auth import authorization_for
+from mockserver.clock import Clock
 from mockserver.faults.ratelimit import RateLimitConfig
 from mockserver.faults.rules import (
     FaultRule,
@@ -20,7 +21,10 @@ from mockserver.faults.rules import (
     parse_fault_string,
     rule_from,
 )
-from tests.chaos.test_sdk import API_KEY, add_fault, control, journal, running_mock
+from mockserver.server import MockServer
+from mockserver.settings import Settings
+from tests.chaos.test_sdk import API_KEY, SEED, add_fault, control, journal
+from tests.conftest import T0
 
 AUTH = {"Authorization": authorization_for(API_KEY)}
 
@@ -120,7 +124,7 @@ def test_the_served_rules_match_the_rules_posted_to_the_api(rules_file: Path) ->
         [rule_from(data) for data in [*JSON_FORMS[:2], *JSON_FORMS]]
     )
 
-    with running_mock(settings) as served, control(served) as served_ctl:
+    with MockServer(settings, clock=Clock(frozen_at=T0)) as served, control(served) as served_ctl:
         from_cli = served_ctl.get("/_mock/faults").json()["rules"]
         assert served_ctl.get("/_mock/rate-limit").json()["dailyBase"] == 2
         # The limit is in force: two calls a day for a client without companies.
@@ -128,7 +132,10 @@ def test_the_served_rules_match_the_rules_posted_to_the_api(rules_file: Path) ->
         codes = [served_ctl.get("/companies", headers=AUTH).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
 
-    with running_mock() as posted, control(posted) as posted_ctl:
+    with (
+        MockServer(Settings(port=0, strict=True, seed=SEED), clock=Clock(frozen_at=T0)) as posted,
+        control(posted) as posted_ctl,
+    ):
         answer = posted_ctl.post(
             "/_mock/faults",
             json=[data for data in [*JSON_FORMS[:2], *JSON_FORMS] if "id" not in data],
@@ -151,7 +158,10 @@ def test_a_cli_rule_fires_like_a_posted_one() -> None:
     args = cli.build_parser().parse_args(
         ["serve", "--port", "0", "--fault", "list-companies:429:times=2,retryAfter=1"]
     )
-    with running_mock(cli.settings_from(args)) as served, control(served) as ctl:
+    with (
+        MockServer(cli.settings_from(args), clock=Clock(frozen_at=T0)) as served,
+        control(served) as ctl,
+    ):
         codes = [ctl.get("/companies", headers=AUTH).status_code for _ in range(3)]
         assert codes == [429, 429, 200]
         entries = journal(ctl, 3)

@@ -12,6 +12,7 @@ import schemathesis
 from codat_sync_for_commerce.models import errors, shared
 
 from mockserver.auth import authorization_for
+from mockserver.clock import Clock
 from mockserver.faults.rules import FaultRule
 from mockserver.server import MockServer
 from mockserver.settings import Settings
@@ -24,9 +25,9 @@ from tests.chaos.test_sdk import (
     company_names,
     control,
     journal,
-    running_mock,
     sdk_client,
 )
+from tests.conftest import T0
 
 AUTH = {"Authorization": authorization_for(API_KEY)}
 COIN: dict[str, Any] = {
@@ -70,7 +71,7 @@ def test_a_seeded_probability_rule_gives_the_same_sequence_every_run(ctl: httpx.
     settings = Settings(
         port=0, strict=True, seed=SEED, fault_rules=[FaultRule.model_validate(COIN)]
     )
-    with running_mock(settings) as other, control(other) as other_ctl:
+    with MockServer(settings, clock=Clock(frozen_at=T0)) as other, control(other) as other_ctl:
         assert statuses(other_ctl) == first
         assert other_ctl.post("/_mock/reset").status_code == 200
         assert statuses(other_ctl) == first
@@ -86,10 +87,16 @@ def test_an_unseeded_rule_draws_from_the_servers_seed(ctl: httpx.Client) -> None
     add_fault(ctl, **coin)
     first = statuses(ctl)
     assert set(first) == {200, 500}
-    with running_mock() as other, control(other) as other_ctl:
+    with (
+        MockServer(Settings(port=0, strict=True, seed=SEED), clock=Clock(frozen_at=T0)) as other,
+        control(other) as other_ctl,
+    ):
         add_fault(other_ctl, **coin)
         assert statuses(other_ctl) == first
-    with running_mock(Settings(port=0, seed=SEED + 1)) as other, control(other) as other_ctl:
+    with (
+        MockServer(Settings(port=0, seed=SEED + 1), clock=Clock(frozen_at=T0)) as other,
+        control(other) as other_ctl,
+    ):
         add_fault(other_ctl, **coin)
         assert statuses(other_ctl) != first
 
@@ -267,7 +274,7 @@ def test_the_control_api_is_never_faulted_nor_journaled(ctl: httpx.Client) -> No
 
 def test_startup_rules_keep_their_ids_across_a_reset() -> None:
     settings = Settings(port=0, seed=SEED, fault_rules=[FaultRule.model_validate(COIN)])
-    with running_mock(settings) as other, control(other) as other_ctl:
+    with MockServer(settings, clock=Clock(frozen_at=T0)) as other, control(other) as other_ctl:
         before = [r["id"] for r in other_ctl.get("/_mock/faults").json()["rules"]]
         assert before == ["rule-1"]
         assert other_ctl.post("/_mock/reset").status_code == 200

@@ -27,9 +27,7 @@ from codat_sync_for_commerce.models import errors, shared
 from codat_sync_for_commerce.utils.retries import BackoffStrategy, RetryConfig
 
 from mockserver.auth import authorization_for, client_id_for
-from mockserver.clock import Clock
 from mockserver.server import MockServer
-from mockserver.settings import Settings
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 T0_TEXT = "2026-03-02T09:00:00Z"
@@ -63,29 +61,10 @@ DROP_ERRORS: dict[str, type[Exception]] = {
 
 
 @contextmanager
-def running_mock(settings: Settings | None = None) -> Iterator[MockServer]:
-    """A strict, seeded mock on a free loopback port, its clock frozen at ``T0``."""
-    chosen = settings or Settings(port=0, strict=True, seed=SEED)
-    with MockServer(chosen, clock=Clock(frozen_at=T0)) as mock:
-        yield mock
-
-
-@contextmanager
 def control(mock: MockServer) -> Iterator[httpx.Client]:
     """A plain httpx client on the mock's base URL (for /_mock and for raw Codat calls)."""
     with httpx.Client(base_url=mock.url, trust_env=False, timeout=10) as client:
         yield client
-
-
-def fresh(mock: MockServer) -> MockServer:
-    """Back to the fixtures, no faults, an empty journal, rate limits off and the clock at T0,
-    all through the control API."""
-    with control(mock) as ctl:
-        assert ctl.post("/_mock/reset").json() == {"status": "reset"}
-        assert ctl.post("/_mock/clock", json={"set": T0_TEXT}).json()["now"] == T0_TEXT
-        # A reset also puts the rate limits back to the startup settings (off).
-        assert ctl.get("/_mock/rate-limit").json() == RATE_LIMITS_OFF
-    return mock
 
 
 def short_backoff(max_elapsed_ms: int = 5_000, *, connection_errors: bool = False) -> RetryConfig:

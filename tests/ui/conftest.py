@@ -1,5 +1,5 @@
-"""Fixtures of the dashboard tests: one headless Chromium and one mock for the whole run
-(the mock reset for each test)."""
+"""Fixtures of the dashboard tests: one headless Chromium for the whole run, and the plugin's
+running mock (reset for each test; see ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from mockserver.server import MockServer
-from tests.chaos.test_sdk import control, fresh, running_mock
+from tests.chaos.test_sdk import control
 from tests.ui.browser import chromium, console_errors, find_chromium
 
 
@@ -24,17 +24,6 @@ def browser() -> Iterator[WebDriver]:
         )
     with chromium(*found) as driver:
         yield driver
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[MockServer]:
-    with running_mock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    return fresh(server)
 
 
 @pytest.fixture

@@ -10,9 +10,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from mockserver.auth import authorization_for, client_id_for
+from mockserver.clock import Clock
 from mockserver.server import MockServer
 from mockserver.settings import Settings
-from tests.chaos.test_sdk import API_KEY, SEED, add_fault, running_mock, sdk_client
+from tests.chaos.test_sdk import API_KEY, SEED, add_fault, sdk_client
+from tests.conftest import T0
 from tests.ui.browser import distinct_rows, rows, wait_for
 
 pytestmark = pytest.mark.slow
@@ -99,7 +101,7 @@ def test_a_row_opens_the_exchange_and_highlights_its_violations(
 
 def test_with_a_control_token_the_dashboard_asks_for_it_once(page: WebDriver) -> None:
     settings = Settings(port=0, strict=True, seed=SEED, control_token=TOKEN)
-    with running_mock(settings) as guarded:
+    with MockServer(settings, clock=Clock(frozen_at=T0)) as guarded:
         with sdk_client(guarded) as sdk:
             sdk.advanced_controls.create_company(request={"name": "Guarded Cafe"})
         page.get(f"{guarded.url}/_mock/ui")
