@@ -60,6 +60,9 @@ BAD_VALUES: list[tuple[Path, Any, str, str]] = [
     ((*SYNC, "forcedCode"), 99999, "must be one of 1000", ""),
     ((*SYNC, "forcedCode"), 2001, "must be one of 1000", ""),
     ((*SYNC, "forcedCode"), "5130", "must be one of 1000", ""),
+    ((*SYNC, "forcedCode"), [], "must be one of 1000", ""),
+    ((*SYNC, "forcedCode"), 2000.0, "must be one of 1000", ""),
+    ((*CONNECTION, "status"), {"Linked": 1}, "must be one of", ""),
     ((*SYNC, "forcedMessage"), "m" * (limits.MAX_MESSAGE + 1), "at most", ""),
     ((*SYNC, "requestedAt"), "9999-12-31T23:59:50Z", "outside the mock's calendar", ""),
     ((*SYNC, "requestedAt"), "soon", "ISO 8601", ""),
@@ -91,6 +94,7 @@ BAD_VALUES: list[tuple[Path, Any, str, str]] = [
     (("tenants", 0, "visibleAccounts"), {"gbol": "all"}, "must be a list", ".gbol"),
     (("tenants", 0, "visibleAccounts"), {"gbol": [5]}, "must be a string", ".gbol[0]"),
     (("tenants", 0, "clientId"), 5, "must be a string", ""),
+    (("tenants", 0, "clientId"), " ", "must not be empty", ""),
     (("syncDuration",), "inf", "seconds from 0 to", ""),
     (("syncDuration",), 1e12, "seconds from 0 to", ""),
 ]
@@ -226,6 +230,7 @@ def test_whatever_passes_the_door_can_be_served(
     for _ in range(2):
         for tenant in ok(client.get("/_mock/state"))["tenants"]:
             assert tenant["clientId"]
+        ok(client.get("/_mock/world"))  # every tenant, as the dashboard shows them
         view = world_view(client)
         for company in view["companies"]["results"]:
             base = f"/companies/{company['id']}/sync/commerce"

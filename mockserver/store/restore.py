@@ -115,7 +115,9 @@ class Fields:
         value = self.raw(key, None if nullable else _MISSING)
         if value is None and nullable:
             return None
-        if isinstance(value, bool) or value not in options:
+        # Only strings and integers can match (an unhashable value cannot be looked up, and
+        # 2000.0 would match 2000 only to be rendered as a float).
+        if type(value) not in (str, int) or value not in options:
             shown = ", ".join(str(option) for option in options)
             raise SnapshotError(self.path(key), f"must be one of {shown}")
         found: _T = value

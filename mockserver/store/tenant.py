@@ -546,7 +546,10 @@ class Tenant:
         """Rebuild a tenant from :meth:`to_json` output, checking every field (SnapshotError
         names the one that is wrong)."""
         fields = Fields(data, at)
-        tenant = cls(fields.text("clientId", MAX_LABEL), env)
+        client_id = fields.text("clientId", MAX_LABEL)
+        if not client_id.strip():
+            raise SnapshotError(fields.path("clientId"), "must not be empty")
+        tenant = cls(client_id, env)
         for i, item in fields.items("companies"):
             where = join(fields.path("companies"), i)
             company = CompanyRecord.from_json(item, where)
