@@ -26,6 +26,14 @@ def page_href(
     return path + "?" + "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
 
 
+def page_bounds(page: int, page_size: int) -> tuple[int, int]:
+    """The ``[start, stop)`` positions of one page; BadRequest unless both are at least 1."""
+    if page < 1 or page_size < 1:
+        raise BadRequest("page and pageSize must both be at least 1.")
+    start = (page - 1) * page_size
+    return start, start + page_size
+
+
 def paginate(
     records: Sequence[Mapping[str, Any]],
     *,
@@ -35,27 +43,47 @@ def paginate(
     query: str | None = None,
     order_by: str | None = None,
 ) -> dict[str, Any]:
-    """One page of ``records`` in Codat's paged envelope.
+    """One page of ``records`` in Codat's paged envelope (see :func:`envelope`)."""
+    start, stop = page_bounds(page, page_size)
+    return envelope(
+        list(records[start:stop]),
+        len(records),
+        page=page,
+        page_size=page_size,
+        path=path,
+        query=query,
+        order_by=order_by,
+    )
+
+
+def envelope(
+    results: list[Any],
+    total: int,
+    *,
+    page: int,
+    page_size: int,
+    path: str,
+    query: str | None = None,
+    order_by: str | None = None,
+) -> dict[str, Any]:
+    """Codat's paged envelope around ``results``, page ``page`` of ``total`` records.
 
     ``self`` is the bare resource path; ``current``, ``next`` and ``previous`` carry the paging
     parameters and any query/orderBy. ``next`` appears only while records remain after this
     page and ``previous`` only after page 1. A page past the end is valid and empty.
     """
-    if page < 1 or page_size < 1:
-        raise BadRequest("page and pageSize must both be at least 1.")
-    start = (page - 1) * page_size
     links: dict[str, dict[str, str]] = {
         "self": {"href": path},
         "current": {"href": page_href(path, page, page_size, query, order_by)},
     }
-    if start + page_size < len(records):
+    if page * page_size < total:
         links["next"] = {"href": page_href(path, page + 1, page_size, query, order_by)}
     if page > 1:
         links["previous"] = {"href": page_href(path, page - 1, page_size, query, order_by)}
     return {
-        "results": list(records[start : start + page_size]),
+        "results": results,
         "pageNumber": page,
         "pageSize": page_size,
-        "totalResults": len(records),
+        "totalResults": total,
         "_links": links,
     }

@@ -375,6 +375,9 @@ _DATE_RE = re.compile(
 )
 
 
+_NUMERIC_STARTS = frozenset("+-.")
+
+
 def _as_number(text: str) -> Decimal | None:
     return Decimal(text) if _NUMBER_RE.fullmatch(text) else None
 
@@ -501,6 +504,18 @@ def matches(expr: Expr, record: Mapping[str, Any]) -> bool:
     return any(matches(operand, record) for operand in _spine(expr, Or))
 
 
+def compile_query(query: str | None, *, schema: Mapping[str, Any], resource: str) -> Expr | None:
+    """``query`` parsed and its properties checked against ``schema`` (None: no filter).
+
+    This happens before any record is looked at, so errors do not depend on the data.
+    """
+    if query is None or not query.strip():
+        return None
+    expr = parse(query)
+    check_properties(expr, schema, resource)
+    return expr
+
+
 def filter_records(
     records: Sequence[Mapping[str, Any]],
     query: str | None,
@@ -508,22 +523,34 @@ def filter_records(
     schema: Mapping[str, Any],
     resource: str,
 ) -> list[Mapping[str, Any]]:
-    """The records that satisfy ``query``, in their original order.
-
-    An absent or blank query keeps everything. The query is parsed and its properties checked
-    against ``schema`` before any record is looked at, so errors do not depend on the data.
-    """
-    if query is None or not query.strip():
+    """The records that satisfy ``query``, in their original order (a blank one keeps all)."""
+    expr = compile_query(query, schema=schema, resource=resource)
+    if expr is None:
         return list(records)
-    expr = parse(query)
-    check_properties(expr, schema, resource)
     return [record for record in records if matches(expr, record)]
+
+
+def equality_key(text: str) -> object:
+    """What decides ``=`` between two strings: ``a = b`` holds exactly when their keys are
+    equal (instants for dates, numbers for numbers, else case-folded text), so an index can
+    look records up by it."""
+    # Dates and numbers start with a digit, a sign or a point; the rest (ids and most
+    # names) skip the parsing. Text already case-folded is kept as is (the same object).
+    if text[:1] in _NUMERIC_STARTS or text[:1].isdigit():
+        when = _as_datetime(text)
+        if when is not None:
+            return ("date", when)
+        number = _as_number(text)
+        if number is not None:
+            return ("number", number)
+    folded = text.casefold()
+    return text if folded == text else folded
 
 
 # --- ordering ---------------------------------------------------------------------------------
 
 
-def _sort_key(value: Any) -> tuple[Any, ...] | None:
+def sort_key(value: Any) -> tuple[Any, ...] | None:
     """A key that orders any two JSON values without raising; None for "no value"."""
     if isinstance(value, bool):
         return (0, int(value))
@@ -542,10 +569,33 @@ def _sort_key(value: Any) -> tuple[Any, ...] | None:
 
 def _record_key(record: Mapping[str, Any], path: tuple[str, ...]) -> tuple[Any, ...] | None:
     for value, _ in _leaves(record, path):
-        key = _sort_key(value)
+        key = sort_key(value)
         if key is not None:
             return key
     return None
+
+
+@dataclass(slots=True, frozen=True)
+class Ordering:
+    """A checked ``orderBy``: the property path, and whether it runs descending."""
+
+    path: tuple[str, ...]
+    descending: bool
+
+
+def compile_order(
+    order_by: str | None, *, schema: Mapping[str, Any], resource: str
+) -> Ordering | None:
+    """``order_by`` (``-`` prefix for descending) checked against ``schema`` (None: keep the
+    records' own order)."""
+    if order_by is None or not order_by.strip():
+        return None
+    text = order_by.strip()
+    descending = text.startswith("-")
+    path = _parse_path(text[1:] if descending else text)
+    if not _resolves(schema, path):
+        raise _unresolved(path, resource)
+    return Ordering(path, descending)
 
 
 def order_records(
@@ -555,26 +605,28 @@ def order_records(
     schema: Mapping[str, Any],
     resource: str,
 ) -> list[Mapping[str, Any]]:
-    """``records`` sorted by the ``orderBy`` property (``-`` prefix for descending).
+    """``records`` sorted by the ``orderBy`` property (see :func:`arrange`)."""
+    return arrange(records, compile_order(order_by, schema=schema, resource=resource))
 
-    Absent or blank ``order_by`` keeps the input order. The sort is stable and puts records
-    without a value last whichever the direction.
+
+def arrange(
+    records: Sequence[Mapping[str, Any]], ordering: Ordering | None
+) -> list[Mapping[str, Any]]:
+    """``records`` in ``ordering`` (None keeps the input order).
+
+    The sort is stable, also descending, and puts records without a value last whichever
+    the direction.
     """
-    if order_by is None or not order_by.strip():
+    if ordering is None:
         return list(records)
-    text = order_by.strip()
-    descending = text.startswith("-")
-    path = _parse_path(text[1:] if descending else text)
-    if not _resolves(schema, path):
-        raise _unresolved(path, resource)
     keyed: list[tuple[tuple[Any, ...], Mapping[str, Any]]] = []
     missing: list[Mapping[str, Any]] = []
     for record in records:
-        key = _record_key(record, path)
+        key = _record_key(record, ordering.path)
         if key is None:
             missing.append(record)
         else:
             keyed.append((key, record))
     # sorted() keeps ties in input order even with reverse=True.
-    keyed.sort(key=lambda pair: pair[0], reverse=descending)
+    keyed.sort(key=lambda pair: pair[0], reverse=ordering.descending)
     return [record for _, record in keyed] + missing

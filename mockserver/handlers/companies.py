@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.errors import BadRequest, ValidationItem
-from mockserver.handlers.listing import page_of
+from mockserver.handlers.listing import listed_page
 from mockserver.handlers.registry import Call
 
 __all__ = ["create_company", "get_configuration", "list_companies", "set_configuration"]
 
 
 def list_companies(call: Call) -> Any:
-    return page_of(call, call.tenant.list_companies(), "Company", "Company")
+    return listed_page(call, call.tenant.company_page, "Company", "Company")
 
 
 def create_company(call: Call) -> Any:

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 from mockserver.clock import Clock
 from mockserver.errors import BadRequest, Conflict, NotFound, ValidationItem
 from mockserver.fixtures import Fixtures
+from mockserver.query import Expr, Ordering
 from mockserver.store import connections as conn
 from mockserver.store.catalog import Catalog
 from mockserver.store.companies import (
@@ -34,6 +35,7 @@ from mockserver.store.companies import (
     clean_name,
     company_not_found,
 )
+from mockserver.store.company_index import CompanyIndex
 from mockserver.store.configuration import render_configuration, schedule_start
 from mockserver.store.ids import IdSource, new_otp
 from mockserver.store.instants import as_utc, one_month_before
@@ -107,6 +109,7 @@ class Tenant:
         self.client_id = client_id
         self._env = env
         self._companies: dict[str, CompanyRecord] = {}
+        self._index = CompanyIndex()
         self._texts = TextSettings(env.fixtures.texts)
         self._visible = VisibleAccountSettings(env.fixtures.visible_accounts)
 
@@ -129,6 +132,7 @@ class Tenant:
         after: str | None,
     ) -> dict[str, Any]:
         """Tell the observer about a connection change (if any changed) and pass it on."""
+        self._index.connections_changed(company)
         observer = self._env.observer
         if observer is not None and before != after:
             observer(
@@ -165,14 +169,27 @@ class Tenant:
             description=checked_description,
             tags=checked_tags,
         )
-        self._companies[company.id] = company
+        self._add_company(company)
         return company
+
+    def _add_company(self, company: CompanyRecord) -> None:
+        self._companies[company.id] = company
+        self._index.add(company)
 
     @_locked
     def list_companies(self) -> list[dict[str, Any]]:
         """Every company of the tenant, oldest first."""
         now = self._now()
         return [c.render(now) for c in self._companies.values()]
+
+    @_locked
+    def company_page(
+        self, expr: Expr | None, ordering: Ordering | None, start: int, stop: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The Company objects at ``[start, stop)`` of those matching ``expr`` in
+        ``ordering`` (None: oldest first), and how many match; see :mod:`.company_index`."""
+        now = self._now()
+        return self._index.page(expr, ordering, start, stop, lambda c: c.render(now))
 
     @_locked
     def active_company_count(self) -> int:
@@ -211,6 +228,7 @@ class Tenant:
             created=self._now(),
         )
         company.connections[record.id] = record
+        self._index.connections_changed(company)
         return record
 
     @_locked
@@ -555,7 +573,7 @@ class Tenant:
             company = CompanyRecord.from_json(item, where)
             if company.id in tenant._companies:
                 raise SnapshotError(f"{where}.id", f"{company.id} appears twice")
-            tenant._companies[company.id] = company
+            tenant._add_company(company)
         tenant._texts.load_json(fields.mapping("texts", {}), fields.path("texts"))
         tenant._visible.load_json(
             fields.mapping("visibleAccounts", {}), fields.path("visibleAccounts")
