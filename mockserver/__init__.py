@@ -1,9 +1,9 @@
 """codat-mock: a stateful mock server and contract-testing toolkit for Codat Sync for Commerce.
 
-    from mockserver import MockServer
+from mockserver import MockServer
 
-    with MockServer() as mock:
-        sdk = mock.sdk()  # or point any client at mock.url
+with MockServer() as mock:
+    sdk = mock.sdk()  # or point any client at mock.url
 """
 
 from __future__ import annotations

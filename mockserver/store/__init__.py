@@ -8,6 +8,7 @@ failure is a :mod:`mockserver.errors` exception.
 from __future__ import annotations
 
 from mockserver.store.catalog import Catalog
+from mockserver.store.restore import SnapshotError
 from mockserver.store.syncs import STATUS_CODES, StatusCode
 from mockserver.store.tenant import ConnectionChange, ConnectionObserver, Tenant
 from mockserver.store.world import World
@@ -17,6 +18,7 @@ __all__ = [
     "Catalog",
     "ConnectionChange",
     "ConnectionObserver",
+    "SnapshotError",
     "StatusCode",
     "Tenant",
     "World",

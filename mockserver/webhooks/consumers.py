@@ -179,6 +179,10 @@ class ConsumerRegistry:
 
     def quiet(self, client_id: str, *, on: bool = True) -> None:
         """Deliver none of ``client_id``'s events (``on=False``: deliver them again)."""
+        if len(client_id) > MAX_CLIENT_ID:
+            raise _invalid(
+                "clientId", f"at most {MAX_CLIENT_ID} characters ({len(client_id)} given)"
+            )
         with self._lock:
             if on:
                 self._quiet.add(client_id)

@@ -150,3 +150,12 @@ def test_a_client_bound_consumer_gets_only_that_clients_events(registry: Consume
     assert registry.subscribed("connection.deleted", "client-b") == [anyone]
     # An event raised with no client (not tied to a tenant) reaches every consumer.
     assert registry.subscribed("connection.deleted") == [mine, anyone]
+
+
+def test_a_quiet_client_id_is_bounded(registry: ConsumerRegistry) -> None:
+    with pytest.raises(BadRequest) as caught:
+        registry.quiet("c" * 256)
+    assert [item.item_id for item in caught.value.validation] == ["clientId"]
+    assert registry.quiet_clients() == []
+    registry.quiet("c" * 255)
+    assert registry.quiet_clients() == ["c" * 255]
