@@ -289,12 +289,13 @@ def _sdk(
         asyncio.run(async_client.aclose())
 
 
-def _journal(control: httpx.Client, count: int) -> list[dict[str, Any]]:
+def _journal(control: httpx.Client, seen: Seen, count: int) -> list[dict[str, Any]]:
     """The operation's journal entries once there are ``count`` of them (or the wait ran out)."""
     deadline = time.monotonic() + JOURNAL_WAIT_SECONDS
     pause = threading.Event()
+    params = seen.params(operationId=OPERATION_ID)
     while True:
-        response = control.get("/_mock/requests", params={"operationId": OPERATION_ID})
+        response = control.get("/_mock/requests", params=params)
         response.raise_for_status()
         entries: list[dict[str, Any]] = response.json()["requests"]
         if len(entries) >= count or time.monotonic() > deadline:
@@ -331,46 +332,83 @@ def run_scenario(
     scenario: Scenario,
     control_headers: Mapping[str, str] | None = None,
 ) -> Observation:
-    """Reset the mock at ``url``, install the scenario's rule and make one SDK call
-    (``control_headers`` go with each control call: the mock's token, when it has one)."""
+    """Install the scenario's rule on the mock at ``url`` and make one SDK call
+    (``control_headers`` go with each control call: the mock's token, when it has one).
+
+    Only the caller's own tenant is touched: its data is reset first, the rule fires for it
+    alone and is removed afterwards, and the journal and report are read for it alone, so a
+    mock that others use is left as it was.
+    """
     with httpx.Client(
         base_url=url, headers=dict(control_headers or {}), trust_env=False, timeout=10
     ) as control:
-        control.post("/_mock/reset").raise_for_status()
-        added = control.post("/_mock/faults", json=dict(scenario.kind.rule))
+        whoami = control.get("/_mock/whoami", headers={"Authorization": authorization})
+        client_id = str(whoami.raise_for_status().json()["clientId"])
+        control.post("/_mock/reset", json={"clientId": client_id}).raise_for_status()
+        added = control.post("/_mock/faults", json={**scenario.kind.rule, "clientId": client_id})
         added.raise_for_status()
         rule_id: str = added.json()["id"]
+        # Where this scenario's requests start in a journal that earlier ones (and, on a
+        # shared mock, other clients) wrote to.
+        mark = control.get("/_mock/requests", params={"clientId": client_id, "limit": 0})
+        since_seq = int(mark.raise_for_status().json()["lastSeq"])
+        seen = Seen(client_id, since_seq)
+        try:
+            return _observe(control, url, authorization, seen, scenario, rule_id)
+        finally:
+            control.delete(f"/_mock/faults/{rule_id}")
 
-        sent: list[str] = []
-        error: BaseException | None = None
-        returned_id: str | None = None
-        started = time.monotonic()
-        with _sdk(url, authorization, scenario.mode, scenario.kind.timeout_ms, sent) as sdk:
-            try:
-                company = sdk.advanced_controls.create_company(request={"name": PROBE_NAME})
-            except Exception as exc:  # recorded: what the caller gets is the observation
-                error = exc
-            else:
-                returned_id = None if company is None else company.id
-        elapsed = time.monotonic() - started
 
-        journal = _journal(control, len(sent))
-        report = control.get("/_mock/report").json()
-        duplicates = sum(
-            dup["count"] - 1 for dup in report["duplicates"] if dup["operationId"] == OPERATION_ID
-        )
-        return Observation(
-            scenario=scenario,
-            client_attempts=len(sent),
-            journal=journal,
-            calls=_calls(report),
-            error=error,
-            returned_id=returned_id,
-            company_ids=_company_ids(control, authorization),
-            duplicates=duplicates,
-            rule_id=rule_id,
-            elapsed_seconds=elapsed,
-        )
+@dataclass(frozen=True)
+class Seen:
+    """Which of the journal's requests are a scenario's: its client's, after ``since_seq``."""
+
+    client_id: str
+    since_seq: int
+
+    def params(self, **more: str) -> dict[str, str | int]:
+        return {"clientId": self.client_id, "sinceSeq": self.since_seq, **more}
+
+
+def _observe(
+    control: httpx.Client,
+    url: str,
+    authorization: str,
+    seen: Seen,
+    scenario: Scenario,
+    rule_id: str,
+) -> Observation:
+    """Make the scenario's SDK call and gather what the client and the mock saw."""
+    sent: list[str] = []
+    error: BaseException | None = None
+    returned_id: str | None = None
+    started = time.monotonic()
+    with _sdk(url, authorization, scenario.mode, scenario.kind.timeout_ms, sent) as sdk:
+        try:
+            company = sdk.advanced_controls.create_company(request={"name": PROBE_NAME})
+        except Exception as exc:  # recorded: what the caller gets is the observation
+            error = exc
+        else:
+            returned_id = None if company is None else company.id
+    elapsed = time.monotonic() - started
+
+    journal = _journal(control, seen, len(sent))
+    report = control.get("/_mock/report", params=seen.params()).json()
+    duplicates = sum(
+        dup["count"] - 1 for dup in report["duplicates"] if dup["operationId"] == OPERATION_ID
+    )
+    return Observation(
+        scenario=scenario,
+        client_attempts=len(sent),
+        journal=journal,
+        calls=_calls(report),
+        error=error,
+        returned_id=returned_id,
+        company_ids=_company_ids(control, authorization),
+        duplicates=duplicates,
+        rule_id=rule_id,
+        elapsed_seconds=elapsed,
+    )
 
 
 def run_all(

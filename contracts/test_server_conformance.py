@@ -5,8 +5,10 @@ time); a stateful run then chains operations through the contract's OpenAPI link
 is the ``target``: an in-process codat-mock (strict, so a response that breaks the contract
 comes back as a loud 500), or whatever ``--base-url`` names.
 
-* A codat-mock is reset (``POST /_mock/reset``) before each operation's run and before each
-  stateful scenario, so no run depends on what an earlier one left behind.
+* On a codat-mock the suite works in a tenant of its own (see ``contracts/conftest.py``),
+  reset (``POST /_mock/reset {"clientId": ...}``) before each operation's run and before each
+  stateful scenario, so no run depends on what an earlier one left behind, and nobody else's
+  data, faults or webhooks are touched.
 * Any other server (the live Codat API, say) is left as it is. Without ``--allow-writes`` the
   suite calls only the operations that read, and skips the stateful phase, whose chains start
   by creating things.
@@ -16,7 +18,7 @@ comes back as a loud 500), or whatever ``--base-url`` names.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +30,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.meta import TestPhase
 from schemathesis.schemas import BaseSchema
 
-from contracts.conftest import Target
+from contracts.conftest import Summary, Target, Tenant
 from contracts.server_conformance import (
     ADDITIONAL_CHECKS,
     Budget,
@@ -49,18 +51,20 @@ def may_write(target: Target) -> bool:
 
 @dataclass(slots=True)
 class Server:
-    """The target as the suite drives it: its control API when it is a codat-mock."""
+    """The target as the suite drives it: its own tenant when it is a codat-mock."""
 
     target: Target
-    #: A client of the mock's control API; ``None`` for a server that is no codat-mock.
-    control: httpx.Client | None
+    #: The run's tenant on a codat-mock; ``None`` for a server that is no codat-mock.
+    tenant: Tenant | None
     #: The operation whose run is under way (so a reset comes when the next one starts).
     operation: str | None = None
+    #: Says when a new operation's run starts.
+    progress: Callable[[str], None] = lambda _: None
 
     def reset(self) -> None:
-        """Put a codat-mock back to its seed data (nothing to do for another server)."""
-        if self.control is not None:
-            self.control.post("/_mock/reset").raise_for_status()
+        """Put the run's tenant back to the seed data (nothing to do for another server)."""
+        if self.tenant is not None:
+            self.tenant.reset()
 
     def begin(self, operation: str) -> None:
         """Called before every case: a new operation's run starts from the seed data.
@@ -70,6 +74,7 @@ class Server:
         """
         if operation != self.operation:
             self.operation = operation
+            self.progress(f"server: {operation}")
             self.reset()
 
     def vocabulary(self) -> Vocabulary:
@@ -84,12 +89,7 @@ class Server:
             response = api.get("/config/integrations", params={"pageSize": PAGE_SIZE})
             response.raise_for_status()
             integrations = response.json()["results"]
-        client_ids: tuple[str, ...] = ()
-        if self.control is not None:
-            whoami = self.control.get(
-                "/_mock/whoami", headers={"Authorization": self.target.authorization}
-            )
-            client_ids = (str(whoami.raise_for_status().json()["clientId"]),)
+        client_ids = (self.tenant.client_id,) if self.tenant is not None else ()
 
         def keys(source_type: str) -> tuple[str, ...]:
             return tuple(i["key"] for i in integrations if i.get("sourceType") == source_type)
@@ -102,14 +102,11 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(target: Target) -> Iterator[Server]:
-    if not target.is_mock:
-        yield Server(target, None)
-        return
-    with httpx.Client(
-        base_url=target.url, headers=target.control_headers, trust_env=False, timeout=30
-    ) as control:
-        yield Server(target, control)
+def server(
+    target: Target, request: pytest.FixtureRequest, progress: Callable[[str], None]
+) -> Server:
+    tenant = request.getfixturevalue("tenant") if target.is_mock else None
+    return Server(target, tenant, progress=progress)
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +125,7 @@ def conformance_schema(server: Server, budget: Budget) -> BaseSchema:
         budget,
         server.vocabulary(),
         read_only=not may_write(target),
+        operations=target.operations,
     )
 
 
@@ -168,13 +166,15 @@ class RunLog:
     #: Operations with a failing case: the failure ends the run early, so later phases never
     #: started, and the failure itself is what needs fixing.
     failed: set[str] = field(default_factory=set)
+    #: Whether the run was narrowed to some operations (which may have no examples at all).
+    narrowed: bool = False
 
     def verify(self) -> None:
         """Every phase produced cases for every operation that passed, and the credentials
         worked. A configuration slip (or a schemathesis upgrade) that silently dropped a
         phase would otherwise leave the suite green while it tests less."""
         operations = {operation for operation, _ in self.cases} - self.failed
-        if not self.failed:
+        if not self.failed and not self.narrowed:
             for phase in (TestPhase.EXAMPLES, TestPhase.COVERAGE, TestPhase.FUZZING):
                 assert any(self.cases[(op, str(phase))] for op in operations), (
                     f"no {phase} cases ran"
@@ -189,16 +189,18 @@ class RunLog:
 
 
 @pytest.fixture
-def run_log() -> Iterator[RunLog]:
+def run_log(target: Target) -> Iterator[RunLog]:
     # All operations run inside one pytest item (a lazily loaded schema reports them as
     # subtests), so this log sees every one of them before its teardown checks it.
-    log = RunLog()
+    log = RunLog(narrowed=bool(target.operations))
     yield log
     log.verify()
 
 
 @lazy_schema.parametrize()
-def test_operation_conforms(case: Case[Any], server: Server, run_log: RunLog) -> None:
+def test_operation_conforms(
+    case: Case[Any], server: Server, run_log: RunLog, summary: Summary
+) -> None:
     """Examples, coverage and fuzzing cases of one operation: every check must pass."""
     assert case.meta is not None
     label = case.operation.label
@@ -210,26 +212,36 @@ def test_operation_conforms(case: Case[Any], server: Server, run_log: RunLog) ->
         response = case.call_and_validate(additional_checks=ADDITIONAL_CHECKS)
     except FailureGroup as group:  # a BaseExceptionGroup: "except Exception" misses it
         run_log.failed.add(label)
+        summary.record("server", label, failed=True)
         note_failed_checks(group)
         raise
     except Exception:
         run_log.failed.add(label)
+        summary.record("server", label, failed=True)
         raise
+    summary.record("server", label)
     if 200 <= response.status_code < 300:
         run_log.successes[label] += 1
 
 
 def test_stateful_run_follows_links(
-    conformance_schema: BaseSchema, server: Server, budget: Budget
+    conformance_schema: BaseSchema, server: Server, budget: Budget, summary: Summary
 ) -> None:
     """Chains of operations through the contract's links: create-company, then its
     connections and syncs, then the connection and the sync just created."""
     if not may_write(server.target):
         pytest.skip("the stateful phase creates companies; pass --allow-writes to run it")
+    if server.target.operations:
+        pytest.skip("the stateful phase chains every operation; --operation narrows the run")
     server.operation = None  # whichever operation runs next starts from a reset again
-    tally = run_stateful(
-        conformance_schema, budget, reset=server.reset if server.control is not None else None
-    )
+    try:
+        tally = run_stateful(
+            conformance_schema, budget, reset=server.reset if server.tenant is not None else None
+        )
+    except BaseException:
+        summary.record("server", "stateful (links)", failed=True)
+        raise
+    summary.record("server", "stateful (links)", cases=sum(tally.calls.values()))
 
     # The run must have chained, and the chains must have worked: a link whose target
     # answers 404 every time would mean the ids never reached it.

@@ -157,7 +157,12 @@ def control_routes(
             seconds = float(window) if window is not None else 60.0
         except ValueError:
             raise invalid("window", "window takes a number of seconds") from None
-        entries = journal.entries(client_id=request.query_params.get("clientId"))
+        # One client's requests, and those after a sequence number: a run's own share of a
+        # journal that others write to as well.
+        filters = request_filters(request.query_params)
+        entries = journal.entries(
+            client_id=filters.get("client_id"), since_seq=filters["since_seq"]
+        )
         return json_response(build_report(entries, window_seconds=seconds))
 
     # -- the world ---------------------------------------------------------------------------

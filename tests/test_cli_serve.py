@@ -64,6 +64,7 @@ def test_the_banner_says_what_is_served(
     assert "  fault rules: 2 active; rate limiting: on (dailyBase 1000, " in err
     assert "  state: in memory\n" in err
     assert f"  control API: {url}/_mock (its OpenAPI document: {url}/_mock/openapi.json)\n" in err
+    assert f"  dashboard: {url}/_mock/ui\n" in err
     assert "  request log: stdout (text)\n" in err
 
 
