@@ -459,12 +459,16 @@ def _attempts_cell(observation: Observation) -> str:
     return f"{observation.attempts} ({statuses})"
 
 
-def _row(cells: Sequence[str]) -> str:
+def _markdown_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return [_row(header), _row(["---"] * len(header)), *(_row(row) for row in rows)]
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [
+        _markdown_row(header),
+        _markdown_row(["---"] * len(header)),
+        *(_markdown_row(row) for row in rows),
+    ]
 
 
 def _by_scenario(observations: Sequence[Observation]) -> dict[tuple[str, str], Observation]:
@@ -508,7 +512,7 @@ def main_table(observations: Sequence[Observation]) -> list[str]:
                 kind.advice,
             ]
         )
-    return _table(header, rows)
+    return _markdown_table(header, rows)
 
 
 def connection_table(observations: Sequence[Observation]) -> list[str]:
@@ -530,7 +534,7 @@ def connection_table(observations: Sequence[Observation]) -> list[str]:
                     companies_cell(seen),
                 ]
             )
-    return _table(header, rows)
+    return _markdown_table(header, rows)
 
 
 def render(observations: Sequence[Observation]) -> str:

@@ -34,9 +34,9 @@ from contracts.client import (
     Driver,
     Outcome,
     Scenario,
+    ScenarioContext,
     Step,
     SummaryPlugin,
-    World,
     call,
     describe,
     failures,
@@ -120,24 +120,24 @@ def instant(text: str) -> datetime:
 # -- building blocks ------------------------------------------------------------------------------
 
 
-def company_names(w: World) -> st.SearchStrategy[str]:
+def company_names(w: ScenarioContext) -> st.SearchStrategy[str]:
     """Names the contract allows that still name something once Codat drops what it ignores."""
     schema = w.strategies.body_schema("create-company")["properties"]["name"]
     return w.strategies.for_schema(schema).filter(lambda name: bool(name.strip()))
 
 
-def new_company(w: World) -> Steps:
+def new_company(w: ScenarioContext) -> Steps:
     body = w.draw(w.strategies.body("create-company", {"name": company_names(w)}))
     made = yield from call("create-company", body=body)
     return CompanyModel(made.result.id, made.result.model_dump(by_alias=True, mode="json"))
 
 
-def advance(w: World) -> Steps:
+def advance(w: ScenarioContext) -> Steps:
     yield Control("POST", "/_mock/clock", {"advance": ADVANCE})
     w.now += timedelta(seconds=ADVANCE)
 
 
-def new_connection(w: World, company: CompanyModel, state: str = "PendingAuth") -> Steps:
+def new_connection(w: ScenarioContext, company: CompanyModel, state: str = "PendingAuth") -> Steps:
     """A connection of ``company`` to an enabled platform, brought into ``state``."""
     key = w.draw(st.sampled_from(w.catalog.platforms()))
     body = w.draw(w.strategies.body("create-connection"))
@@ -161,12 +161,12 @@ def new_connection(w: World, company: CompanyModel, state: str = "PendingAuth") 
     return connection
 
 
-def some_connections(w: World, company: CompanyModel, most: int = 2) -> Steps:
+def some_connections(w: ScenarioContext, company: CompanyModel, most: int = 2) -> Steps:
     for _ in range(w.draw(st.integers(0, most))):
         yield from new_connection(w, company, w.draw(st.sampled_from(CONNECTION_STATES)))
 
 
-def learn_schedule(w: World, company: CompanyModel) -> Steps:
+def learn_schedule(w: ScenarioContext, company: CompanyModel) -> Steps:
     """Read the configuration, whose schedule says where a company's first sync starts."""
     got = yield from call("get-configuration", {"companyId": company.id})
     schedule = got.result.schedule
@@ -174,7 +174,7 @@ def learn_schedule(w: World, company: CompanyModel) -> Steps:
     company.schedule_start = instant(start) if start else None
 
 
-def request_sync(w: World, company: CompanyModel) -> Steps:
+def request_sync(w: ScenarioContext, company: CompanyModel) -> Steps:
     """request-sync with a drawn body; the expected answer follows from the company's syncs."""
     sync_to = st.one_of(st.none(), rendered_instants(w.now))
     body = w.draw(st.one_of(st.just(...), w.strategies.body("request-sync", {"syncTo": sync_to})))
@@ -190,7 +190,7 @@ def request_sync(w: World, company: CompanyModel) -> Steps:
         company.syncs.append(SyncModel(got.result.commerce_sync_id, start, finish, w.now))
 
 
-def after_a_sync(w: World, company: CompanyModel) -> Steps:
+def after_a_sync(w: ScenarioContext, company: CompanyModel) -> Steps:
     """Leave the latest sync running, let it finish, or force an outcome."""
     action = w.draw(st.sampled_from(["advance", "leave", "force", "advance"]))
     if action == "advance":
@@ -202,7 +202,7 @@ def after_a_sync(w: World, company: CompanyModel) -> Steps:
         latest.forced = code
 
 
-def company_with_history(w: World, *, most_syncs: int = 2) -> Steps:
+def company_with_history(w: ScenarioContext, *, most_syncs: int = 2) -> Steps:
     """A company with a few connections and a few syncs in various states."""
     company = yield from new_company(w)
     yield from some_connections(w, company)
@@ -217,7 +217,7 @@ def company_with_history(w: World, *, most_syncs: int = 2) -> Steps:
 # -- list queries -------------------------------------------------------------------------------
 
 
-def scalar_properties(w: World, operation_id: str) -> list[str]:
+def scalar_properties(w: ScenarioContext, operation_id: str) -> list[str]:
     """The top-level scalar properties of the items a list operation returns."""
     validator = w.strategies.spec.operations[operation_id].responses[200].validator
     assert validator is not None
@@ -235,7 +235,7 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def list_query(w: World, operation_id: str, records: Sequence[Mapping[str, Any]]) -> Any:
+def list_query(w: ScenarioContext, operation_id: str, records: Sequence[Mapping[str, Any]]) -> Any:
     """Paging, a Codat query over the items' own properties and values, and an orderBy."""
     names = scalar_properties(w, operation_id)
     words = st.text("abcdefghijklmnopqrstuvwxyz0123456789 -", min_size=1, max_size=8)
@@ -262,17 +262,17 @@ def list_query(w: World, operation_id: str, records: Sequence[Mapping[str, Any]]
 # -- one scenario per SDK method ----------------------------------------------------------------
 
 
-def list_integrations(w: World) -> Scenario:
+def list_integrations(w: ScenarioContext) -> Scenario:
     params = list_query(w, "list-integrations", w.catalog.integrations)
     yield from call("list-integrations", params)
 
 
-def get_integration_branding(w: World) -> Scenario:
+def get_integration_branding(w: ScenarioContext) -> Scenario:
     key = w.draw(st.sampled_from(w.catalog.platforms() + w.catalog.platforms(enabled=False)))
     yield from call("get-integration-branding", {"platformKey": key})
 
 
-def get_sync_flow_url(w: World) -> Scenario:
+def get_sync_flow_url(w: ScenarioContext) -> Scenario:
     params: dict[str, Any] = {
         "commerceKey": w.draw(st.sampled_from(w.catalog.platforms("Commerce"))),
         "accountingKey": w.draw(st.sampled_from(w.catalog.platforms("Accounting"))),
@@ -287,11 +287,11 @@ def get_sync_flow_url(w: World) -> Scenario:
     yield from call("get-sync-flow-url", params)
 
 
-def create_company(w: World) -> Scenario:
+def create_company(w: ScenarioContext) -> Scenario:
     yield from new_company(w)
 
 
-def list_companies(w: World) -> Scenario:
+def list_companies(w: ScenarioContext) -> Scenario:
     records = []
     for _ in range(w.draw(st.integers(0, 3))):
         company = yield from new_company(w)
@@ -300,7 +300,7 @@ def list_companies(w: World) -> Scenario:
     yield from call("list-companies", list_query(w, "list-companies", records))
 
 
-def get_configuration(w: World) -> Scenario:
+def get_configuration(w: ScenarioContext) -> Scenario:
     company = yield from new_company(w)
     yield from some_connections(w, company)
     if w.draw(st.booleans()):
@@ -308,7 +308,7 @@ def get_configuration(w: World) -> Scenario:
     yield from call("get-configuration", {"companyId": company.id})
 
 
-def set_configuration(w: World) -> Scenario:
+def set_configuration(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     if w.draw(st.booleans()):
         yield from request_sync(w, company)  # often still running: a 409 then
@@ -316,7 +316,7 @@ def set_configuration(w: World) -> Scenario:
     yield from call("set-configuration", {"companyId": company.id}, expect=[409 if busy else 200])
 
 
-def create_connection(w: World) -> Scenario:
+def create_connection(w: ScenarioContext) -> Scenario:
     company = yield from new_company(w)
     yield from some_connections(w, company, most=1)
     key = w.draw(st.sampled_from(w.catalog.platforms() + w.catalog.platforms(enabled=False)))
@@ -330,14 +330,14 @@ def create_connection(w: World) -> Scenario:
     yield from call("create-connection", {"companyId": company.id}, body, [200 if fine else 400])
 
 
-def list_connections(w: World) -> Scenario:
+def list_connections(w: ScenarioContext) -> Scenario:
     company = yield from new_company(w)
     yield from some_connections(w, company, most=3)
     params = list_query(w, "list-connections", company.connections)
     yield from call("list-connections", {"companyId": company.id, **params})
 
 
-def update_connection(w: World) -> Scenario:
+def update_connection(w: ScenarioContext) -> Scenario:
     company = yield from new_company(w)
     connection = yield from new_connection(w, company, w.draw(st.sampled_from(CONNECTION_STATES)))
     body = w.draw(st.one_of(st.just(...), w.strategies.body("update-connection")))
@@ -348,7 +348,7 @@ def update_connection(w: World) -> Scenario:
     yield from call("update-connection", ids, body, [200 if fine else 400])
 
 
-def update_connection_authorization(w: World) -> Scenario:
+def update_connection_authorization(w: ScenarioContext) -> Scenario:
     company = yield from new_company(w)
     connection = yield from new_connection(w, company, w.draw(st.sampled_from(CONNECTION_STATES)))
     body = w.draw(st.one_of(st.just(...), w.strategies.body("update-connection-authorization")))
@@ -356,14 +356,14 @@ def update_connection_authorization(w: World) -> Scenario:
     yield from call("update-connection-authorization", ids, body)
 
 
-def get_config_text_sync_flow(w: World) -> Scenario:
+def get_config_text_sync_flow(w: ScenarioContext) -> Scenario:
     if w.draw(st.booleans()):
         yield from update_config_text_sync_flow(w)
     params = w.draw(w.strategies.query("get-config-text-sync-flow"))
     yield from call("get-config-text-sync-flow", params)
 
 
-def update_config_text_sync_flow(w: World) -> Scenario:
+def update_config_text_sync_flow(w: ScenarioContext) -> Scenario:
     params = w.draw(w.strategies.query("update-config-text-sync-flow"))
     known = w.catalog.texts[params["locale"]]
     entry = w.strategies.body_schema("update-config-text-sync-flow")["additionalProperties"]
@@ -380,7 +380,7 @@ def update_config_text_sync_flow(w: World) -> Scenario:
     yield from call("update-config-text-sync-flow", params, body, [400 if blanked else 200])
 
 
-def get_visible_accounts(w: World) -> Scenario:
+def get_visible_accounts(w: ScenarioContext) -> Scenario:
     key = w.draw(st.sampled_from(w.catalog.platforms() + w.catalog.platforms(enabled=False)))
     if w.draw(st.booleans()):
         body = w.draw(w.strategies.body("update-visible-accounts-sync-flow"))
@@ -389,18 +389,18 @@ def get_visible_accounts(w: World) -> Scenario:
     yield from call("get-visible-accounts", params)
 
 
-def update_visible_accounts_sync_flow(w: World) -> Scenario:
+def update_visible_accounts_sync_flow(w: ScenarioContext) -> Scenario:
     key = w.draw(st.sampled_from(w.catalog.platforms() + w.catalog.platforms(enabled=False)))
     body = w.draw(st.one_of(st.just(...), w.strategies.body("update-visible-accounts-sync-flow")))
     yield from call("update-visible-accounts-sync-flow", {"platformKey": key}, body)
 
 
-def request_sync_scenario(w: World) -> Scenario:
+def request_sync_scenario(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     yield from request_sync(w, company)
 
 
-def request_sync_for_date_range(w: World) -> Scenario:
+def request_sync_for_date_range(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w, most_syncs=1)
     anchors = [w.now, *(s.finish for s in company.syncs), *(s.start for s in company.syncs)]
     # Mostly after an anchor, where a range can fit; sometimes across one, or empty.
@@ -423,25 +423,25 @@ def request_sync_for_date_range(w: World) -> Scenario:
     yield from call("request-sync-for-date-range", params, body, [200 if fits else 400])
 
 
-def get_sync_status(w: World) -> Scenario:
+def get_sync_status(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     expect = 200 if company.syncs else 404
     yield from call("get-sync-status", {"companyId": company.id}, expect=[expect])
 
 
-def get_last_successful_sync(w: World) -> Scenario:
+def get_last_successful_sync(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     expect = 200 if company.succeeded(w.now) else 404
     yield from call("get-last-successful-sync", {"companyId": company.id}, expect=[expect])
 
 
-def get_latest_sync(w: World) -> Scenario:
+def get_latest_sync(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     expect = 200 if company.syncs else 404
     yield from call("get-latest-sync", {"companyId": company.id}, expect=[expect])
 
 
-def get_sync_by_id(w: World) -> Scenario:
+def get_sync_by_id(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     ids = st.uuids().map(str)
     known = [s.id for s in company.syncs]
@@ -450,12 +450,12 @@ def get_sync_by_id(w: World) -> Scenario:
     yield from call("get-sync-by-id", {"companyId": company.id, "syncId": sync_id}, expect=[expect])
 
 
-def list_syncs(w: World) -> Scenario:
+def list_syncs(w: ScenarioContext) -> Scenario:
     company = yield from company_with_history(w)
     yield from call("list-syncs", {"companyId": company.id})
 
 
-SCENARIOS: Mapping[str, Callable[[World], Scenario]] = MappingProxyType(
+SCENARIOS: Mapping[str, Callable[[ScenarioContext], Scenario]] = MappingProxyType(
     {
         "list-integrations": list_integrations,
         "get-integration-branding": get_integration_branding,
@@ -554,7 +554,7 @@ def _keeps_to_the_contract(
         )
         @given(data=st.data())
         def example(data: st.DataObject) -> None:
-            world = World(data.draw, driver.strategies, driver.catalog)
+            world = ScenarioContext(data.draw, driver.strategies, driver.catalog)
             outcomes = driver.play(scenario(world), use_async=mode == "async")
             run.examples[(operation_id, mode)] += 1
             answered.extend(o for o in outcomes if o.call.operation_id == operation_id and o.ok)

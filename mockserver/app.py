@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,7 +29,7 @@ from mockserver.errors import BadRequest, SettingsError
 from mockserver.faults import FaultBook, FaultMiddleware
 from mockserver.faults.ratelimit import RateLimiter
 from mockserver.faults.throttle import RateLimitMiddleware
-from mockserver.fixtures import Fixtures, load_fixtures
+from mockserver.fixtures import Fixtures, files_signature, load_fixtures
 from mockserver.handlers import build_registry
 from mockserver.http_errors import CorrelationIds, error_response
 from mockserver.journal import Journal, JournalEntry, JournalMiddleware
@@ -64,7 +66,7 @@ class Components:
         cls, settings: Settings, *, clock: Clock | None = None, spec: Spec | None = None
     ) -> Components:
         spec = spec or Spec.load(settings.spec_path)
-        fixtures = load_fixtures(settings.fixtures, settings.fixtures_overlay, validate=spec.check)
+        fixtures = _fixtures(spec, settings.fixtures, settings.fixtures_overlay)
         clock = clock or Clock()
         # Webhooks draw from their own stream, so deliveries never shift the API's ids.
         webhooks = WebhookHub(clock, random.Random(f"{settings.seed}:webhooks"))
@@ -110,6 +112,19 @@ class Components:
         for consumer in self.webhooks.consumers.all():
             if consumer.id not in self.startup_consumers:
                 self.webhooks.remove_consumer(consumer.id)
+
+
+def _fixtures(spec: Spec, directory: Path | None, overlay: Path | None) -> Fixtures:
+    """The seed data, checked against ``spec``: read once per version of the files (the
+    store only ever copies out of it, so apps can share it)."""
+    return _cached_fixtures(spec, directory, overlay, files_signature(directory, overlay))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_fixtures(
+    spec: Spec, directory: Path | None, overlay: Path | None, _signature: tuple[object, ...]
+) -> Fixtures:
+    return load_fixtures(directory, overlay, validate=spec.check)
 
 
 def create_app(

@@ -36,8 +36,15 @@ def check_instant(instant: datetime) -> datetime:
     return aware
 
 
-def _system_now() -> datetime:
+def system_now() -> datetime:
+    """Real time, in UTC (the default source of a clock, and the wall clock elsewhere)."""
     return datetime.now(UTC)
+
+
+def wall_isoformat(instant: datetime) -> str:
+    """A wall-clock instant as ISO 8601 in UTC with milliseconds (several attempts can share
+    one second) and a trailing ``Z``."""
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Clock:
@@ -55,7 +62,7 @@ class Clock:
         self,
         *,
         frozen_at: datetime | None = None,
-        source: Callable[[], datetime] = _system_now,
+        source: Callable[[], datetime] = system_now,
     ) -> None:
         self._source = source
         self._lock = threading.Lock()

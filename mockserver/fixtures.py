@@ -387,6 +387,27 @@ class _Merged:
             self._check(merged, _A_CONFIGURATION, self.configuration, "configuration")
 
 
+def files_signature(*directories: Path | None) -> tuple[object, ...]:
+    """What identifies one version of the fixture folders (``None``: the project's own):
+    every file's name, size and modification time. A cache keyed on it never serves stale
+    seed data."""
+    signature: list[object] = []
+    for directory in directories:
+        folder = directory if directory is not None else default_directory()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            signature.append((str(folder), None))
+            continue
+        for entry in entries:
+            try:
+                stat = entry.stat()
+            except OSError:
+                continue
+            signature.append((str(entry), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
 def load_fixtures(
     directory: Path | None = None,
     overlay: Path | None = None,

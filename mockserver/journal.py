@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.clock import Clock, isoformat
+from mockserver.clock import Clock, isoformat, system_now, wall_isoformat
 from mockserver.exchange import exchange_of
 
 UTC = timezone.utc
@@ -41,15 +41,6 @@ _SECRET_HEADERS = frozenset(
 _MASK = b"****"
 
 Headers = list[tuple[str, str]]
-
-
-def _wall_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def wall_isoformat(instant: datetime) -> str:
-    """A wall-clock instant as ISO 8601 in UTC with milliseconds and a trailing ``Z``."""
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
@@ -428,7 +419,7 @@ class JournalMiddleware:
         journal: Journal,
         clock: Clock,
         on_record: Callable[[JournalEntry], None] | None = None,
-        wall_clock: Callable[[], datetime] = _wall_now,
+        wall_clock: Callable[[], datetime] = system_now,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.app = app

@@ -242,7 +242,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [len(title) for title in header]
     for row in rows:
         widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
@@ -276,7 +276,7 @@ def format_report(report: dict[str, Any]) -> str:
             for op in operations
         ]
         header = ["operation", "client", "requests", "calls", "retried", "max", "duplicates"]
-        lines += _table(header, rows)
+        lines += _text_table(header, rows)
     else:
         lines.append("No requests recorded.")
 
@@ -306,7 +306,7 @@ def format_report(report: dict[str, Any]) -> str:
             "retry-after ok",
             "outcome",
         ]
-        lines += ["  " + line for line in _table(header, rows)]
+        lines += ["  " + line for line in _text_table(header, rows)]
 
     duplicates = report.get("duplicates", [])
     if duplicates:

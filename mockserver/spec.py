@@ -8,6 +8,7 @@ reused for every request (compiling is the slow part; validating is cheap).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -153,15 +154,17 @@ class Spec:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Spec:
-        """Load and compile ``openapi.yaml`` (the project's own by default)."""
+        """Load and compile ``openapi.yaml`` (the project's own by default).
+
+        A Spec is never changed once built, so apps share it: each version of a file (its
+        path, size and modification time) is parsed and compiled once per process.
+        """
         source = path or DEFAULT_SPEC_PATH
         try:
-            document = load_yaml(source.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            stat = source.stat()
+        except OSError as exc:
             raise SpecError(f"cannot load the contract from {source}: {exc}") from exc
-        if not isinstance(document, dict) or "paths" not in document:
-            raise SpecError(f"{source} is not an OpenAPI document")
-        return cls(document, source=source)
+        return _load(source, stat.st_size, stat.st_mtime_ns)
 
     @cached_property
     def yaml_text(self) -> str:
@@ -315,3 +318,16 @@ def _path_pattern(template: str) -> re.Pattern[str]:
         else:
             pattern += re.escape(piece)
     return re.compile(f"^{pattern}/?\\Z")  # \Z: "$" would also match before a final newline
+
+
+@functools.lru_cache(maxsize=8)
+def _load(source: Path, size: int, mtime_ns: int) -> Spec:
+    """One version of a contract file, parsed and compiled (``size`` and ``mtime_ns`` are
+    only part of the cache key)."""
+    try:
+        document = load_yaml(source.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"cannot load the contract from {source}: {exc}") from exc
+    if not isinstance(document, dict) or "paths" not in document:
+        raise SpecError(f"{source} is not an OpenAPI document")
+    return Spec(document, source=source)

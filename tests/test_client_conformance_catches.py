@@ -28,7 +28,7 @@ from contracts.client import (
     Driver,
     Finding,
     Scenario,
-    World,
+    ScenarioContext,
     call,
     describe,
     failures,
@@ -95,24 +95,24 @@ class DropField(httpx.BaseTransport):
         self.inner.close()
 
 
-def list_companies_once(w: World) -> Scenario:
+def list_companies_once(w: ScenarioContext) -> Scenario:
     yield from new_company(w)
     yield from call("list-companies")
 
 
-def connect_once(w: World) -> Scenario:
+def connect_once(w: ScenarioContext) -> Scenario:
     company = yield from new_company(w)
     yield from call("create-connection", {"companyId": company.id}, {"platformKey": "gbol"})
 
 
-def play_once(driver: Driver, scenario: Callable[[World], Scenario]) -> list[Finding]:
+def play_once(driver: Driver, scenario: Callable[[ScenarioContext], Scenario]) -> list[Finding]:
     """Play a scenario that draws nothing but a company, with a fixed hypothesis draw."""
     found: list[Finding] = []
 
     @settings(max_examples=1, database=None, derandomize=True, deadline=None)
     @given(data=st.data())
     def once(data: st.DataObject) -> None:
-        world = World(data.draw, driver.strategies, driver.catalog)
+        world = ScenarioContext(data.draw, driver.strategies, driver.catalog)
         outcomes = driver.play(scenario(world))
         found.extend(driver.check(outcomes))
 
@@ -164,7 +164,7 @@ def test_the_suite_fails_when_the_sdk_sends_an_undeclared_parameter(
         )
         @given(data=st.data())
         def example(data: st.DataObject) -> None:
-            world = World(data.draw, driver.strategies, driver.catalog)
+            world = ScenarioContext(data.draw, driver.strategies, driver.catalog)
             outcomes = driver.play(SCENARIOS["list-companies"](world))
             unexplained = failures(driver.check(outcomes))
             assert not unexplained, describe(unexplained)

@@ -30,7 +30,7 @@ from mockserver.spec import Spec
 
 
 @dataclass(slots=True, frozen=True)
-class Call:
+class SdkCall:
     """One SDK call of a scenario, with the statuses its inputs make legitimate."""
 
     operation_id: str
@@ -60,7 +60,7 @@ class Sent:
 class Outcome:
     """What one call gave: the typed result or the exception, and what went over the wire."""
 
-    call: Call
+    call: SdkCall
     result: Any = None
     error: BaseException | None = None
     sent: Sent | None = None
@@ -74,19 +74,19 @@ class Outcome:
         return self.error is None and self.status is not None and 200 <= self.status < 300
 
 
-Step = Call | Control
+Step = SdkCall | Control
 #: A scenario: a generator that yields steps and is sent each call's Outcome.
 Scenario = Generator[Step, Any, None]
 
 
 @dataclass(slots=True)
-class World:
+class ScenarioContext:
     """What a scenario works with: hypothesis draws, the strategies, the catalogue, and the
     mock clock as the scenario has moved it."""
 
     draw: Callable[[st.SearchStrategy[Any]], Any]
     strategies: SchemaStrategies
-    catalog: Catalog
+    catalog: MockOffer
     now: datetime = T0
 
 
@@ -98,7 +98,7 @@ def call(
 ) -> Generator[Step, Any, Outcome]:
     """Yield one SDK call (params by their contract names) and return its Outcome."""
     request = METHOD_BY_OPERATION[operation_id].request(params or {}, body)
-    outcome: Outcome = yield Call(operation_id, request, frozenset(expect))
+    outcome: Outcome = yield SdkCall(operation_id, request, frozenset(expect))
     return outcome
 
 
@@ -106,7 +106,7 @@ _CAUGHT = (errors.ErrorMessage, errors.SDKError, pydantic.ValidationError, httpx
 
 
 @dataclass(slots=True, frozen=True)
-class Catalog:
+class MockOffer:
     """What the mock offers every client, read once: integrations, text keys, our clientId."""
 
     client_id: str
@@ -190,7 +190,7 @@ class Driver:
     async def _record_async(self, response: httpx.Response) -> None:
         self._record(response)
 
-    def _read_catalog(self) -> Catalog:
+    def _read_catalog(self) -> MockOffer:
         headers = {"Authorization": self._authorization}
         whoami = self._control.get("/_mock/whoami", headers=headers).raise_for_status()
         listed = self._control.get(
@@ -204,11 +204,11 @@ class Driver:
                 "/sync/commerce/config/ui/text", params={"locale": locale}, headers=headers
             ).raise_for_status()
             texts[locale] = {k: bool(v.get("required")) for k, v in answer.json().items()}
-        return Catalog(whoami.json()["clientId"], tuple(listed.json()["results"]), texts)
+        return MockOffer(whoami.json()["clientId"], tuple(listed.json()["results"]), texts)
 
     # -- playing a scenario -------------------------------------------------------------------
 
-    async def _call(self, call: Call, use_async: bool) -> Outcome:
+    async def _call(self, call: SdkCall, use_async: bool) -> Outcome:
         before = len(self._sent)
         function = METHOD_BY_OPERATION[call.operation_id].function(self.sdk, use_async=use_async)
         outcome = Outcome(call)
@@ -337,7 +337,7 @@ class Driver:
         self._observe_habits(call, entry)
         return found
 
-    def _observe_habits(self, call: Call, entry: Mapping[str, Any]) -> None:
+    def _observe_habits(self, call: SdkCall, entry: Mapping[str, Any]) -> None:
         request = call.request or {}
         query = dict(parse_qsl(entry["query"]))
         paging = {"page", "pageSize"}

@@ -6,8 +6,9 @@ its own dictionaries, so another tenant's company is simply not there: the answe
 NotFound an unknown id gets.
 
 Every public method returns plain JSON-ready values (camelCase keys as in the contract) and
-raises :mod:`mockserver.errors` classes. Each runs under the world's lock, because Starlette
-may call synchronous handlers from a thread pool.
+raises :mod:`mockserver.errors` classes. Each runs under the world's lock: the server calls
+the store from its event loop, while a test holding the :class:`~mockserver.MockServer`
+reads and resets the same world from its own thread.
 """
 
 from __future__ import annotations

@@ -34,12 +34,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import httpx
 
-from mockserver.clock import Clock, isoformat
+from mockserver.clock import Clock, isoformat, system_now, wall_isoformat
 from mockserver.jsonio import dumps, loads
 from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
 from mockserver.webhooks.events import EventFactory
@@ -61,17 +61,6 @@ DELIVERY_TIMEOUT = 15.0
 USER_AGENT = "codat-mock-webhooks"
 
 Outcome = Literal["pending", "delivered", "failed", "cancelled"]
-
-
-def _system_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _wall_iso(instant: datetime) -> str:
-    # Wall times keep milliseconds: several attempts can share one second.
-    return (
-        instant.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
 
 
 @dataclass(slots=True)
@@ -106,7 +95,7 @@ class Attempt:
             "attempt": self.number,
             "scheduledAt": isoformat(self.scheduled),
             "sentAt": isoformat(self.sent_at) if self.sent_at is not None else None,
-            "sentAtWall": _wall_iso(self.sent_wall) if self.sent_wall is not None else None,
+            "sentAtWall": wall_isoformat(self.sent_wall) if self.sent_wall is not None else None,
             "responseStatus": self.status,
             "error": self.error,
             "durationMs": round(self.duration_ms, 3) if self.duration_ms is not None else None,
@@ -237,7 +226,7 @@ class WebhookHub:
         rng: random.Random,
         *,
         transport: httpx.BaseTransport | None = None,
-        wall_clock: Callable[[], datetime] = _system_now,
+        wall_clock: Callable[[], datetime] = system_now,
         sign_with_mock_clock: bool = False,
         timeout: float = DELIVERY_TIMEOUT,
         max_wait: float = 1.0,
