@@ -33,6 +33,8 @@ from mockserver.auth import authorization_for
 from mockserver.control_guard import TOKEN_ENV, control_headers
 
 DEFAULT_EXAMPLES = 25
+#: The control token of the mock the suites start for themselves.
+IN_PROCESS_TOKEN = "contract-suites"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -173,6 +175,9 @@ def _own_mock(token: str | None) -> Iterator[str]:
     from mockserver.server import MockServer
     from mockserver.settings import Settings
 
+    # The mock started here always has a control token, so every suite proves that it passes
+    # the token on (a user's guarded mock would otherwise be the first to find out).
+    token = token or IN_PROCESS_TOKEN
     with MockServer(Settings(port=0, strict=True, control_token=token)) as server:
         yield server.url
 
