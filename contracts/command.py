@@ -10,6 +10,7 @@ run before any test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -143,7 +144,10 @@ def run(options: Options) -> int:
             )
             summary_file = Path(scratch) / f"{suite}.json"
             argv = pytest_argv(suite, options, summary_file)
-            statuses.append(subprocess.call([sys.executable, "-m", "pytest", *argv]))
+            # Hypothesis keeps its examples and caches in ./.hypothesis unless told otherwise:
+            # the user's folder is no place for them.
+            env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(Path(scratch) / "hypothesis")}
+            statuses.append(subprocess.call([sys.executable, "-m", "pytest", *argv], env=env))
             if summary_file.exists():
                 rows += json.loads(summary_file.read_text(encoding="utf-8"))
     print("\n== summary")
