@@ -102,20 +102,32 @@ class TargetPolicy:
 
     def check_url(self, url: str) -> None:
         """Refuse a URL by its text alone: scheme, host spelling, the control API's path."""
+        refused = TargetRefused("url", "url must be an http:// or https:// address")
         try:
             parts = urlsplit(url)
             port = parts.port
-        except ValueError:
-            raise TargetRefused("url", "url must be an http:// or https:// address") from None
+            # The URL as the sender (httpx) reads it; where two parsers disagree on the host
+            # or the path, a check made on one reading proves nothing about the other.
+            sent = httpx.URL(url)
+        except (ValueError, httpx.InvalidURL):
+            if not url.isascii():
+                raise TargetRefused(
+                    "encoding", "write the host in ASCII (punycode for names)"
+                ) from None
+            raise refused from None
         host = parts.hostname
         if parts.scheme not in ("http", "https") or not host:
-            raise TargetRefused("url", "url must be an http:// or https:// address")
+            raise refused
+        default = 443 if parts.scheme == "https" else 80
+        if sent.raw_host.decode("ascii").lower() != host or (sent.port or default) != (
+            port or default
+        ):
+            raise TargetRefused("url", "url is ambiguous: write it plainly")
         _check_host_spelling(host)
         if host.rstrip(".") in METADATA_NAMES:
             raise TargetRefused("metadata", f"{host} is a cloud metadata endpoint")
-        if _is_control_path(parts.path):
+        if _is_control_path(parts.path) or _is_control_path(sent.path):
             raise TargetRefused("control", "webhooks may not target the mock's control API")
-        del port  # parsed only to refuse a malformed one
 
     def check_registration(self, url: str) -> None:
         """Everything :meth:`check_url` checks, and the addresses the name has now.

@@ -79,6 +79,8 @@ REFUSED = [
     "http://127.1/",
     "http://[fe80::1%25eth0]/",
     "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",  # fullwidth digits
+    # a host that Python's parser and the sender's read differently
+    "http://127.0.0.1 .receiver.test/",
     # the mock's own control API, however the path is spelled
     "http://127.0.0.1:4010/_mock/reset",
     "http://localhost:4010/_mock",
@@ -106,6 +108,8 @@ def test_registration_refuses_targets_webhooks_must_not_reach(
         "http://127.0.0.1:9/hook",  # loopback: test receivers
         "http://127.8.9.10/hook",
         "http://localhost:8080/",
+        "http://127.0.0.1:80/hook",  # a default port written out
+        "https://receiver.test:0443/codat",
         "http://[::1]:9/",
         "http://10.1.2.3/",  # private: container networks
         "http://172.17.0.2:3000/",
