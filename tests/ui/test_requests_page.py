@@ -72,6 +72,16 @@ def test_rows_arrive_live_newest_first_with_status_and_operation(
     png = page.get_screenshot_as_png()
     assert distinct_rows(png) > 50  # a drawn page, not a blank one
 
+    # A reset empties the journal: the page notices and shows what is left (nothing).
+    ctl.post("/_mock/reset")
+    wait_for(page, lambda d: rows(d, "#requests tbody tr") == [])
+    with sdk_client(mock) as sdk:
+        sdk.advanced_controls.create_company(request={"name": "After Reset"})
+    wait_for(page, lambda d: [c[0] for c in cells(d)] == ["create-company"])
+    page.find_element(By.ID, "clear-journal").click()
+    wait_for(page, lambda d: rows(d, "#requests tbody tr") == [])
+    assert ctl.get("/_mock/requests").json()["requests"] == []
+
 
 def test_a_row_opens_the_exchange_and_highlights_its_violations(
     page: WebDriver, mock: MockServer

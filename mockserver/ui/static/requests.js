@@ -96,6 +96,14 @@
     if (lastSeq) params.set("sinceSeq", String(Math.max(0, lastSeq - LOOK_BACK)));
     const data = await api(`/requests?${params}`);
     if (mine !== generation) return; // the filters changed while this was on its way
+    const newest = tbody.rows.length ? Number(tbody.rows[0].dataset.seq) : 0;
+    if (newest && !data.requests.some((entry) => entry.seq === newest)) {
+      // The newest row shown is always in the window asked for: gone means the journal was
+      // cleared (or the mock reset). Start again from what the journal holds now.
+      tbody.replaceChildren();
+      lastSeq = 0;
+      return refresh();
+    }
     for (const entry of data.requests) {
       insert(entry);
       lastSeq = Math.max(lastSeq, entry.seq);
@@ -173,6 +181,14 @@
   const seq = readAddress();
   const run = poll(refresh, 1000);
   form.addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("clear-journal").addEventListener("click", async () => {
+    try {
+      await api("/requests", { method: "DELETE" });
+      run();
+    } catch (error) {
+      UI.showError(error);
+    }
+  });
   form.addEventListener("change", () => {
     generation += 1;
     lastSeq = 0;
