@@ -127,22 +127,19 @@ def test_loopback_private_and_public_targets_stay_allowed(
     assert registry.add(url).url == url
 
 
-def test_the_control_api_refuses_a_metadata_consumer_in_the_error_shape(
-    client: TestClient,
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://169.254.169.254/latest", "169.254.169.254 is a cloud metadata endpoint"),
+        ("http://127.0.0.1:4010/_mock/reset", "the mock's control API"),
+    ],
+)
+def test_the_control_api_refuses_a_target_in_the_error_shape(
+    client: TestClient, url: str, fragment: str
 ) -> None:
-    response = client.post("/_mock/webhooks", json={"url": "http://169.254.169.254/latest"})
+    response = client.post("/_mock/webhooks", json={"url": url})
     expect_error(
-        response,
-        400,
-        "Error processing request - not valid.",
-        items=[("url", "169.254.169.254 is a cloud metadata endpoint", "control")],
-    )
-    response = client.post("/_mock/webhooks", json={"url": "http://127.0.0.1:4010/_mock/reset"})
-    expect_error(
-        response,
-        400,
-        "Error processing request - not valid.",
-        items=[("url", "the mock's control API", "control")],
+        response, 400, "Error processing request - not valid.", items=[("url", fragment, "control")]
     )
     assert ok(client.get("/_mock/webhooks")) == {"consumers": []}
 
@@ -191,9 +188,11 @@ def test_each_attempt_resolves_again_and_connects_only_to_a_checked_address(
     assert [(a.status, a.error) for a in log[:2]] == [(204, None), (None, "blocked")]
 
 
-def test_an_unresolvable_name_is_a_dns_failure(clock: Clock) -> None:
+def first_attempt(clock: Clock, url: str) -> tuple[int | None, str | None, str]:
+    """Deliver one event to ``url`` over the real network stack; the first attempt's status,
+    error and outcome."""
     hub = WebhookHub(clock, random.Random(8), resolver=resolve)
-    hub.consumers.add("http://not-yet-in-dns.test/hook")
+    hub.consumers.add(url)
     hub.start()
     try:
         hub.emit("connection.deleted", BODY)
@@ -201,23 +200,20 @@ def test_an_unresolvable_name_is_a_dns_failure(clock: Clock) -> None:
     finally:
         hub.stop()
     first = hub.deliveries()[0]
-    assert (first.status, first.error, first.outcome) == (None, "dns", "failed")
+    return first.status, first.error, first.outcome
+
+
+def test_an_unresolvable_name_is_a_dns_failure(clock: Clock) -> None:
+    attempt = first_attempt(clock, "http://not-yet-in-dns.test/hook")
+    assert attempt == (None, "dns", "failed")
 
 
 def test_a_closed_port_is_one_word_with_no_address_in_it(clock: Clock) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed once the with block ends
-    hub = WebhookHub(clock, random.Random(8), resolver=resolve)
-    hub.consumers.add(f"http://127.0.0.1:{port}/hook")
-    hub.start()
-    try:
-        hub.emit("connection.deleted", BODY)
-        assert hub.wait_idle(10.0)
-    finally:
-        hub.stop()
-    first = hub.deliveries()[0]
-    assert (first.status, first.error, first.outcome) == (None, "connect", "failed")
+    attempt = first_attempt(clock, f"http://127.0.0.1:{port}/hook")
+    assert attempt == (None, "connect", "failed")
 
 
 @pytest.mark.parametrize(
