@@ -12,6 +12,8 @@ one write, and a quiet server's lines still show at once.
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mockserver.jsonio import dumps
@@ -23,6 +25,23 @@ if TYPE_CHECKING:
 SHORT_ID = 8
 
 
+class _Stamp:
+    """ISO 8601 UTC times with milliseconds, the date and time worked out once a second."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, instant: datetime) -> str:
+        second = int(instant.timestamp() // 1)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{instant.microsecond // 1000:03d}Z"
+
+
 class RequestLog:
     """Writes each journal entry it is called with to ``stream`` as one line."""
 
@@ -30,9 +49,11 @@ class RequestLog:
         self._stream = stream
         self._json = json_lines
         self._flush_pending = False
+        self._stamp = _Stamp()
 
     def __call__(self, entry: JournalEntry) -> None:
-        self._stream.write(self.json_line(entry) if self._json else self.text_line(entry))
+        at = self._stamp(entry.wall_at)
+        self._stream.write(self.json_line(entry, at) if self._json else self.text_line(entry, at))
         if self._flush_pending:
             return
         try:
@@ -64,15 +85,15 @@ class RequestLog:
         return fault, error
 
     @classmethod
-    def text_line(cls, entry: JournalEntry) -> str:
-        """The entry as a line of text (with its newline)."""
+    def text_line(cls, entry: JournalEntry, at: str | None = None) -> str:
+        """The entry as a line of text (with its newline); ``at`` is its time, formatted."""
         path = f"{entry.path}?{entry.query}" if entry.query else entry.path
         if not path.isprintable():  # a percent-encoded newline must not forge a line
             path = path.encode("unicode_escape").decode("ascii")
         status = "-" if entry.status is None else str(entry.status)
         tenant = entry.client_id[:SHORT_ID] if entry.client_id else "-"
         line = (
-            f"{entry.wall_time} {entry.method} {path} {status} {entry.operation_id or '-'} "
+            f"{at or entry.wall_time} {entry.method} {path} {status} {entry.operation_id or '-'} "
             f"{entry.duration_ms:.1f}ms tenant {tenant}"
         )
         fault, error = cls.detail(entry)
@@ -83,11 +104,11 @@ class RequestLog:
         return line + "\n"
 
     @classmethod
-    def json_line(cls, entry: JournalEntry) -> str:
-        """The entry as one JSON object (with its newline)."""
+    def json_line(cls, entry: JournalEntry, at: str | None = None) -> str:
+        """The entry as one JSON object (with its newline); ``at`` is its time, formatted."""
         fault, error = cls.detail(entry)
         record: dict[str, Any] = {
-            "time": entry.wall_time,
+            "time": at or entry.wall_time,
             "method": entry.method,
             "path": entry.path,
             "query": entry.query,

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.auth import authorization_for, client_id_for
+from mockserver.clock import wall_isoformat
 from mockserver.faults.rules import parse_fault_string
 from mockserver.journal import JournalEntry
 from mockserver.request_log import RequestLog
@@ -155,3 +157,17 @@ def test_the_app_logs_each_codat_request_and_nothing_else(
     ]
     assert records[2]["error"].startswith("query.page: ")
     assert {r["tenant"] for r in records} == {SHORT}
+
+
+def test_the_log_writes_each_time_as_the_journal_does() -> None:
+    """The log works out the date and time once a second; what it writes must not differ."""
+    rng = random.Random(5)
+    base = datetime(2026, 12, 31, 23, 59, 58, tzinfo=timezone.utc)
+    instants = sorted(base + timedelta(microseconds=rng.randrange(4_000_000)) for _ in range(300))
+    stream = io.StringIO()
+    log = RequestLog(stream)
+    for instant in instants:
+        log(entry(wall_at=instant))
+    written = [line.split(" ", 1)[0] for line in stream.getvalue().splitlines()]
+    assert written == [wall_isoformat(instant) for instant in instants]
+    assert written[-1].startswith("2027-01-01T00:00:0")
