@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${1:-4099}; seconds=${2:-5}; connections=${3:-16}
 py=.venv/bin/python; [ -x "$py" ] || py=python3
-"$py" -m mockserver.cli serve --port "$port" --log-level warning &
+# The request log stays on (it is the default, so its cost counts) but goes nowhere visible.
+"$py" -m mockserver.cli serve --port "$port" --log-level warning >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/_mock/health" >/dev/null && break; sleep 0.1; done
