@@ -60,7 +60,10 @@ def codat_mock(codat_mock_server: MockServer, request: pytest.FixtureRequest) ->
 
 @pytest.fixture
 def codat_mock_app() -> Starlette:
-    """A fresh mock as an ASGI app (strict mode), for ``httpx.ASGITransport``."""
+    """A fresh mock as an ASGI app (strict mode), for ``httpx.ASGITransport``.
+
+    Give the client ``base_url="http://localhost"``: the control API (``/_mock``) answers
+    loopback host names only."""
     from mockserver import Settings, create_app
 
     return create_app(Settings(strict=True))

@@ -64,13 +64,15 @@ USER_TESTS = textwrap.dedent(
     def test_in_process_app(codat_mock_app):
         async def call():
             transport = httpx.ASGITransport(app=codat_mock_app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+            url = "http://localhost"
+            async with httpx.AsyncClient(transport=transport, base_url=url) as client:
                 response = await client.get(
                     "/companies", headers={"Authorization": "Basic a2V5"}
                 )
-                return response.status_code, response.json()["totalResults"]
+                control = await client.get("/_mock/clock")
+                return response.status_code, response.json()["totalResults"], control.status_code
 
-        assert asyncio.run(call()) == (200, 0)
+        assert asyncio.run(call()) == (200, 0, 200)
     """
 )
 
