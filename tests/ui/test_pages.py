@@ -11,8 +11,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
+from mockserver.auth import authorization_for
 from mockserver.server import MockServer
-from tests.chaos.test_sdk import add_fault, journal, sdk_client, short_backoff
+from tests.chaos.test_sdk import API_KEY, add_fault, journal, sdk_client, short_backoff
 from tests.ui.browser import distinct_rows, rows, wait_for
 from tests.webhooks.conftest import serve
 from tests.webhooks.test_end_to_end import Capture
@@ -224,3 +225,17 @@ def test_rate_limits_are_switched_on_from_the_faults_page_and_counted(
     counters = "#rate-limit-counters table tbody tr td"
     # tenant, active companies, used, daily quota, remaining, ...
     wait_for(page, lambda d: [c.text for c in rows(d, counters)][2:5] == ["1", "3", "2"])
+
+
+def test_the_retries_page_draws_the_newest_two_hundred_calls(
+    page: WebDriver, mock: MockServer
+) -> None:
+    headers = {"Authorization": authorization_for(API_KEY)}
+    with httpx.Client(base_url=mock.url, headers=headers, trust_env=False) as api:
+        for page_number in range(1, 206):  # 205 different calls, one attempt each
+            assert api.get("/companies", params={"page": page_number}).status_code == 200
+    page.get(f"{mock.url}/_mock/ui/retries")
+    wait_for(page, lambda d: len(rows(d, "svg.timeline")) == 200)
+    assert "The newest 200 of 205 calls are drawn." in page.find_element(By.ID, "calls").text
+    first = page.find_element(By.CSS_SELECTOR, "article.call header code")
+    assert first.text == "GET /companies?page=205"

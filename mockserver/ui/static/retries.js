@@ -10,6 +10,7 @@
   const noCalls = document.getElementById("no-calls");
   let shown = "";
 
+  const MAX_CALLS = 200; // timelines drawn at most, the newest first
   const WIDTH = 1000;
   const LEFT = 12;
   const RIGHT = 60;
@@ -113,7 +114,12 @@
       stat(report.totals.duplicates, "duplicates"));
     const chosen = options.elements.retried.checked ? all.filter(([, call]) => call.attempts > 1) : all;
     chosen.sort(([, a], [, b]) => b.seqs[0] - a.seqs[0]); // newest first
-    calls.replaceChildren(...chosen.map(([op, call]) => card(op, call, duplicates)));
+    const drawn = chosen.slice(0, MAX_CALLS);
+    calls.replaceChildren(
+      ...drawn.map(([op, call]) => card(op, call, duplicates)),
+      chosen.length > drawn.length
+        ? h("p", { class: "muted" }, `The newest ${drawn.length} of ${chosen.length} calls are drawn.`)
+        : "");
     noCalls.hidden = chosen.length > 0;
   }
 

@@ -126,7 +126,8 @@ const UI = (() => {
         showError(error, "poll");
       } finally {
         running = false;
-        timer = setTimeout(run, ms);
+        // Without the token every poll would be refused: wait for it (the page reloads).
+        if (gate.hidden) timer = setTimeout(run, ms);
       }
     }
     run();
