@@ -59,13 +59,28 @@ def test_whoami_without_a_usable_key_is_401(client: TestClient) -> None:
         expect_error(response, 401, "Unauthorized")
 
 
-def test_control_calls_are_not_journaled(client: TestClient) -> None:
-    client.get("/_mock/health")
-    client.get("/_mock/faults")
+def test_control_calls_are_never_faulted_nor_journaled(client: TestClient) -> None:
+    everything = ok(client.post("/_mock/faults", json={"operationId": "*", "status": 500}))
+    ok(client.post("/_mock/faults", json={"path": "/_mock/*", "drop": "reset"}))
+    for path in (
+        "/_mock/health",
+        "/_mock/faults",
+        "/_mock/requests",
+        "/_mock/report",
+        "/_mock/state",
+        "/_mock/clock",
+        "/_mock/rate-limit",
+        "/_mock/openapi.json",
+    ):
+        assert client.get(path).status_code == 200, path
     client.post("/_mock/clock", json={"advance": 1})
     assert journal(client) == []
-    client.get("/companies")
-    assert [entry["path"] for entry in journal(client)] == ["/companies"]
+    assert ok(client.get("/_mock/report"))["totals"]["requests"] == 0
+    # The Codat surface is faulted (and journaled) all the same.
+    assert client.get("/companies").status_code == 500
+    assert [(e["path"], e["status"], e["faultId"]) for e in journal(client)] == [
+        ("/companies", 500, everything["id"])
+    ]
 
 
 # -- the clock ---------------------------------------------------------------------------------
@@ -168,8 +183,11 @@ def test_post_a_rule_answers_it_stored_with_its_id(client: TestClient) -> None:
 
 
 def test_post_a_list_answers_every_rule(client: TestClient) -> None:
-    answer = ok(client.post("/_mock/faults", json=[{"status": 503}, {"id": "two", "drop": "hang"}]))
-    assert [rule["id"] for rule in answer["rules"]] == ["rule-1", "two"]
+    rules = [{"id": "two", "status": 502}, {"status": 503}, {"drop": "hang", "method": "post"}]
+    answer = ok(client.post("/_mock/faults", json=rules))
+    # Ids given keep their place; the others are numbered around them.
+    assert [rule["id"] for rule in answer["rules"]] == ["two", "rule-1", "rule-2"]
+    assert answer["rules"][2]["method"] == "POST"
     assert ok(client.get("/_mock/faults"))["rules"] == answer["rules"]
 
 
@@ -187,11 +205,20 @@ def test_listed_rules_show_their_counters(client: TestClient) -> None:
 
 BAD_RULES: list[tuple[Any, str]] = [
     ({}, "needs an action"),
+    ({"operationId": "list-companies"}, "needs an action"),
     ({"status": 600}, "status: "),
+    ({"status": 999}, "status"),
     ({"status": 503, "colour": "red"}, "colour: Extra inputs are not permitted"),
+    ({"stauts": 500}, "stauts"),
     ({"status": 503, "drop": "reset"}, "status and drop exclude each other"),
+    ({"drop": "explode"}, "drop"),
+    ({"status": 500, "probability": 1.5}, "probability"),
+    ({"status": 500, "when": "during"}, "when"),
+    ({"latency": {"min": 5}}, "latency"),
+    ({"retryAfter": 1, "latencyMs": 5}, "retryAfter"),
     ("list-companies:503", "rule: "),
     ([{"status": 503}, {"times": 0}], "times: "),
+    ([{"id": "x", "status": 500}, {"id": "x"}], "needs an action"),
 ]
 
 
@@ -390,11 +417,14 @@ def test_reset_restores_fixtures_and_clears_faults_and_journal(
     create_company(client)
     ok(client.post("/_mock/faults", json={"operationId": "get-sync-status", "status": 503}))
     ok(client.post("/_mock/clock", json={"advance": 30}))
+    ok(client.put("/_mock/rate-limit", json={"enabled": True, "dailyBase": 3}))
     assert ok(client.post("/_mock/reset")) == {"status": "reset"}
     assert ok(client.get("/_mock/faults")) == {"rules": []}
     assert journal(client) == []
     assert ok(client.get("/companies"))["totalResults"] == 0
     assert clock.now() == T0 + timedelta(seconds=30)  # the clock keeps its time
+    # Rate limits go back to the startup settings (off).
+    assert ok(client.get("/_mock/rate-limit")) == DEFAULT_LIMITS
 
 
 def startup_client(spec: Spec, clock: Clock) -> TestClient:

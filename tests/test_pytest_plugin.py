@@ -1,13 +1,15 @@
 """The pytest plugin, used the way a user would: their own test file, in a folder outside
-this checkout, run by pytest in a subprocess with only the installed package."""
+this checkout, run by pytest (in-process, through pytester) with only the installed plugin."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
+
+# Imported here, before any inner run: pytester forgets what a run imported first, and the
+# SDK's models must stay one set of classes for the whole session.
+import codat_sync_for_commerce  # noqa: F401
+import pytest
 
 USER_TESTS = textwrap.dedent(
     """
@@ -88,44 +90,20 @@ def _readme_example() -> str:
     return section[start : section.index("```", start)]
 
 
-def test_a_users_test_file_passes_with_only_the_plugin(tmp_path: Path) -> None:
-    (tmp_path / "test_user.py").write_text(USER_TESTS)
-    (tmp_path / "test_readme.py").write_text(_readme_example())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "test_user.py",
-            "test_readme.py",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed" in result.stdout
+def test_a_users_test_file_passes_with_only_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TESTS, test_readme=_readme_example())
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
 
 
-def test_a_failing_user_test_fails(tmp_path: Path) -> None:
+def test_a_failing_user_test_fails(pytester: pytest.Pytester) -> None:
     """The plugin does not swallow failures: a wrong expectation about the mock is red."""
-    (tmp_path / "test_wrong.py").write_text(
-        "def test_wrong(codat_mock):\n"
-        "    sdk = codat_mock.sdk()\n"
-        "    assert sdk.advanced_controls.list_companies(request={}).total_results == 1\n"
+    pytester.makepyfile(
+        test_wrong=(
+            "def test_wrong(codat_mock):\n"
+            "    sdk = codat_mock.sdk()\n"
+            "    assert sdk.advanced_controls.list_companies(request={}).total_results == 1\n"
+        )
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_wrong.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "1 failed" in result.stdout
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
