@@ -1,25 +1,12 @@
-"""Fixtures of the SDK suites: one running mock per module, reset for each test."""
+"""Fixtures of the SDK suites: the plugin's running mock (reset for each test; see
+``tests/conftest.py``) and the wire recorder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from mockserver.server import MockServer
 from mockserver.spec import Spec
-from tests.sdk.support import Wire, fresh, running_mock
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MockServer]:
-    with running_mock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def mock(server: MockServer) -> MockServer:
-    return fresh(server)
+from tests.sdk.support import Wire
 
 
 @pytest.fixture

@@ -17,17 +17,14 @@ from codat_sync_for_commerce.types import OptionalNullable
 from codat_sync_for_commerce.types.basemodel import Unset
 
 from mockserver.auth import authorization_for
-from mockserver.clock import Clock
 from mockserver.routing import Router
 from mockserver.server import MockServer
-from mockserver.settings import Settings
 from mockserver.spec import Spec
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 T0_TEXT = "2026-03-02T09:00:00Z"
 API_KEY = "sdk-key-alpha"
 OTHER_KEY = "sdk-key-beta"
-SEED = 1
 #: The mock's default sync duration is 30 s; moving the clock this far finishes a sync.
 PAST_SYNC_DURATION = 31.0
 #: The default configuration fixture's schedule start: where a first "latest" sync begins.
@@ -94,20 +91,6 @@ class Wire:
 
 
 # -- the server and SDK clients --------------------------------------------------------------
-
-
-@contextmanager
-def running_mock() -> Iterator[MockServer]:
-    """A strict, seeded mock on a free loopback port, its clock frozen at ``T0``."""
-    with MockServer(Settings(port=0, strict=True, seed=SEED), clock=Clock(frozen_at=T0)) as mock:
-        yield mock
-
-
-def fresh(mock: MockServer) -> MockServer:
-    """Put ``mock`` back to the fixtures and ``T0`` (the reset keeps the clock's time)."""
-    mock.components.reset()
-    mock.components.clock.set(T0)
-    return mock
 
 
 @contextmanager

@@ -23,9 +23,9 @@ from tests.sdk.support import (
     API_KEY,
     PAST_SYNC_DURATION,
     SCHEDULE_START,
+    T0,
     T0_TEXT,
     Wire,
-    fresh,
     given,
     present,
     sdk_client,
@@ -403,7 +403,8 @@ def test_same_seed_gives_the_same_ids_after_a_reset(mock: MockServer) -> None:
     """What makes the suite deterministic: a reset replays the seeded id sequence."""
 
     def first_ids() -> tuple[str, str]:
-        fresh(mock)
+        mock.reset()
+        mock.clock.set(T0)
         with sdk_client(mock, authorization_for(API_KEY)) as sdk:
             company = present(sdk.advanced_controls.create_company(request={"name": "Seeded"}))
             summary = present(sdk.sync.request(request={"company_id": company.id}))
