@@ -3,8 +3,9 @@
 The :class:`JournalMiddleware` sits in front of the fault layer, so it sees exactly what went
 over the wire: the request as the client sent it and the response (or the lack of one) as a
 fault left it. The front layer and the layers inside tell it what only they know through the
-:class:`~mockserver.exchange.Exchange` in the ASGI scope. Memory stays bounded twice over: the journal keeps at most ``max_entries``
-entries (the oldest fall out first) and at most ``max_body_bytes`` of each body.
+:class:`~mockserver.exchange.Exchange` in the ASGI scope. Memory stays bounded twice over:
+the journal keeps at most ``max_entries`` entries (the oldest fall out first) and at most
+``max_body_bytes`` of each body.
 
 A full journal must cost the server nothing at the tail, so it is stored compactly: one flat
 tuple per exchange holding only strings, bytes, numbers and datetimes. The garbage collector
