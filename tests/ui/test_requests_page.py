@@ -134,3 +134,13 @@ def test_with_a_control_token_the_dashboard_asks_for_it_once(page: WebDriver) ->
         assert page.current_url == f"{guarded.url}/_mock/ui/world"
         assert not page.find_element(By.ID, "token-gate").is_displayed()
         page.execute_script("sessionStorage.clear()")
+
+
+def test_an_exchange_no_longer_journaled_says_so(page: WebDriver, mock: MockServer) -> None:
+    page.get(f"{mock.url}/_mock/ui?seq=999999")
+    error = wait_for(page, lambda d: d.find_element(By.ID, "error").is_displayed() and d)
+    assert error.find_element(By.ID, "error").text == "No request 999999 is in the journal."
+    assert not page.find_element(By.ID, "detail").is_displayed()
+    (refused,) = [entry["message"] for entry in page.get_log("browser")]
+    assert "/_mock/requests/999999" in refused
+    assert "404" in refused

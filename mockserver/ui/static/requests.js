@@ -62,8 +62,8 @@
       dataset: { seq: entry.seq },
       class: [violations ? "has-violations" : "", entry.faultId ? "faulted" : ""].join(" ").trim(),
       tabindex: 0,
-      onclick: () => open(entry.seq),
-      onkeydown: (event) => event.key === "Enter" && open(entry.seq),
+      onclick: () => show(entry.seq),
+      onkeydown: (event) => event.key === "Enter" && show(entry.seq),
     },
     h("td", { class: "time", title: `mock clock ${entry.mockTime}` }, (entry.wallTime || "").slice(11, 23)),
     h("td", { class: "method" }, entry.method),
@@ -169,6 +169,11 @@
     detail.hidden = false;
   }
 
+  /** Open an exchange; one that is no longer in the journal says so. */
+  function show(seq) {
+    open(seq).catch(UI.showError);
+  }
+
   function close() {
     selected = null;
     detail.hidden = true;
@@ -198,5 +203,5 @@
     history.replaceState(null, "", params.toString() ? `?${params}` : location.pathname);
     run();
   });
-  if (seq) open(seq).catch(UI.showError);
+  if (seq) show(seq);
 })();
