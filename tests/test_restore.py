@@ -239,3 +239,11 @@ def test_whatever_passes_the_door_can_be_served(
             status = client.get(f"/meta/companies/{company['id']}/sync/commerce/status")
             assert status.status_code in (200, 404)
         clock.advance(3600)
+
+
+def test_a_sync_range_may_start_before_the_calendar(client: TestClient, clock: Clock) -> None:
+    # A first sync with no schedule start runs from a month before "now", so at the calendar's
+    # start its range begins before it: such a snapshot must restore (and round-trip).
+    snapshot = replaced(populated_snapshot(client, clock), (*SYNC, "start"), "1899-12-15T00:00:00Z")
+    ok(client.post("/_mock/reset"))
+    assert ok(client.put("/_mock/state", json=snapshot)) == snapshot

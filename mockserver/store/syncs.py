@@ -281,8 +281,10 @@ class SyncRecord:
         owner = fields.uuid("companyId")
         if company_id is not None and owner != company_id:
             raise SnapshotError(fields.path("companyId"), f"must be {company_id}, its company")
-        start = fields.instant("start")
-        finish = fields.instant("finish")
+        # A range only ever is compared, never added to; its start may lie a month before
+        # the calendar (a first sync runs from a month before "now").
+        start = fields.instant("start", calendar=False)
+        finish = fields.instant("finish", calendar=False)
         if finish <= start:
             raise SnapshotError(fields.path("finish"), "must be later than start")
         forced_code = fields.choice("forcedCode", STATUS_CODES, nullable=True)
