@@ -38,12 +38,14 @@ def banner(
         else "off"
     )
     state = state_file(settings)
+    loaded = getattr(settings, "load", None)  # a snapshot to start from (--load), if any
     lines = [
         f"codat-mock {version}: Codat Sync for Commerce v1.1 at {url}",
         f"  seed {settings.seed}; strict {'on' if settings.strict else 'off'}; "
         f"fixtures overlay: {overlay}",
         f"  fault rules: {rules} active; rate limiting: {rate}",
-        f"  state: {state if state is not None else 'in memory'}",
+        f"  state: {state if state is not None else 'in memory'}"
+        + (f"; started from {loaded}" if isinstance(loaded, Path) else ""),
         f"  control API: {url}/_mock (its OpenAPI document: {url}/_mock/openapi.json)",
         f"  contract: {url}/openapi.yaml",
     ]

@@ -5,6 +5,7 @@ the real command."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -160,6 +161,15 @@ def test_listen_takes_the_port_before_the_server_starts() -> None:
 
 def test_banner_names_a_state_file_and_a_dashboard_when_there_are_some(tmp_path: Path) -> None:
     assert state_file(Settings()) is None
+
+    @dataclasses.dataclass
+    class Later(Settings):  # Settings as a later version may have it
+        state: Path | None = None
+        load: Path | None = None
+
+    later = Later(state=tmp_path / "mock.db", load=tmp_path / "snap.json")
+    text = banner(later, "http://h:1", version="9", request_log="off")
+    assert f"  state: {tmp_path / 'mock.db'}; started from {tmp_path / 'snap.json'}\n" in text
     text = banner(Settings(), "http://h:1", version="9", request_log="off", dashboard=True)
     assert "  dashboard: http://h:1/_mock/ui\n" in text
     assert "  dashboard" not in banner(Settings(), "http://h:1", version="9", request_log="off")
