@@ -25,6 +25,7 @@ from schemathesis.engine import events
 
 from contracts.server_conformance import Budget, Vocabulary, schema_for_url
 from mockserver.auth import authorization_for
+from mockserver.journal import JournalEntry
 from mockserver.jsonio import MAX_DEPTH
 from mockserver.server import MockServer
 from mockserver.settings import (
@@ -245,14 +246,14 @@ def test_bodies_cut_short_change_nothing(
         raw_exchange(server, head + body, close_early=True)
     # Wait (bounded) until the journal has both exchanges: each is recorded when it ends.
     creates = _journal_when(server, "create-company", 2)
-    assert [(entry["status"], entry["dropped"]) for entry in creates] == [
+    assert [(entry.status, entry.dropped) for entry in creates] == [
         (None, "client-left"),
         (None, "client-left"),
     ]
     assert api("GET", "/companies").json()["totalResults"] == before
 
 
-def _journal_when(server: MockServer, operation_id: str, count: int) -> list[dict[str, Any]]:
+def _journal_when(server: MockServer, operation_id: str, count: int) -> list[JournalEntry]:
     """The journal's entries for ``operation_id`` once there are ``count`` (at most 5 s)."""
     pause = threading.Event()
     for _ in range(1000):
