@@ -205,8 +205,10 @@ def control_routes(
         try:
             result = world.sync_owner(sync_id).force_sync_outcome(sync_id, code, message)
         except BadRequest as err:
-            # The store names its own field; here it is the request's syncStatusCode.
-            raise err.relocate(lambda _: "syncStatusCode") from None
+            # The store calls the code statusCode; here it is the request's syncStatusCode.
+            raise err.relocate(
+                lambda item: "syncStatusCode" if item == "statusCode" else item
+            ) from None
         return json_response(result)
 
     async def deauthorize(request: Request) -> Response:

@@ -16,6 +16,7 @@ from mockserver.faults.rules import parse_fault_string
 from mockserver.journal import JournalEntry
 from mockserver.settings import Settings
 from mockserver.spec import Spec
+from mockserver.store.limits import MAX_MESSAGE
 from tests.conftest import API_KEY, T0
 from tests.handlers.support import (
     UNKNOWN_ID,
@@ -728,3 +729,22 @@ def test_rate_limit_status_counts_per_client(client: TestClient) -> None:
     assert status["config"]["dailyBase"] == 5
     mine = status["clients"][client_id_for(API_KEY)]
     assert (mine["dailyQuota"], mine["used"], mine["remaining"]) == (5, 1, 4)
+
+
+def test_an_over_long_outcome_message_is_400_naming_it_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    company_id, sync_id = synced_company(client)
+    status = f"/companies/{company_id}/sync/commerce/syncs/latest/status"
+    before = ok(client.get(status))
+    response = client.post(
+        f"/_mock/syncs/{sync_id}/outcome",
+        json={"syncStatusCode": 5130, "message": "m" * (MAX_MESSAGE + 1)},
+    )
+    assert response.status_code == 400
+    [item] = response.json()["validation"]["errors"]
+    assert (item["itemId"], item["message"]) == (
+        "message",
+        f"At most {MAX_MESSAGE} characters ({MAX_MESSAGE + 1} given).",
+    )
+    assert ok(client.get(status)) == before
