@@ -69,7 +69,7 @@ BAD_VALUES: list[tuple[Path, Any, str, str]] = [
     ((*SYNC, "forcedAt"), 5, "ISO 8601", ""),
     ((*SYNC, "finish"), "2000-01-01T00:00:00Z", "later than start", ""),
     ((*SYNC, "id"), "not-a-uuid", "UUID", ""),
-    ((*SYNC, "companyId"), "00000000-0000-4000-8000-000000000000", "its company", ""),
+    ((*SYNC, "companyId"), "00000000-0000-4000-8000-000000000000", "its parent's id", ""),
     ((*COMPANY, "id"), 7, "UUID", ""),
     ((*COMPANY, "name"), "a(b)", "create-company would keep", ""),
     ((*COMPANY, "name"), "n" * (limits.MAX_COMPANY_NAME + 1), "At most", ""),

@@ -105,9 +105,7 @@ class ConnectionRecord:
         names the one that is wrong)."""
         fields = Fields(data, at)
         connection_id = fields.uuid("id")
-        owner = fields.uuid("companyId")
-        if company_id is not None and owner != company_id:
-            raise SnapshotError(fields.path("companyId"), f"must be {company_id}, its company")
+        owner = fields.parent_id("companyId", company_id)
         platform = Fields(fields.raw("platform"), fields.path("platform"))
         key = platform.text("key", 4)
         if not (len(key) == 4 and key.isascii() and key.isalpha() and key.islower()):

@@ -84,6 +84,13 @@ class Fields:
             raise SnapshotError(self.path(key), "must be a UUID")
         return canonical
 
+    def parent_id(self, key: str, parent: str | None) -> str:
+        """The id of the record this one belongs to: a UUID, and ``parent`` when given."""
+        found = self.uuid(key)
+        if parent is not None and found != parent:
+            raise SnapshotError(self.path(key), f"must be {parent}, its parent's id")
+        return found
+
     def instant(self, key: str, *, calendar: bool = True) -> datetime:
         """An ISO 8601 date-time, within the mock's calendar unless ``calendar`` is false (for
         instants nothing is ever added to, which may lie a little outside it)."""

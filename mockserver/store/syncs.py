@@ -278,9 +278,7 @@ class SyncRecord:
         names the one that is wrong)."""
         fields = Fields(data, at)
         sync_id = fields.uuid("id")
-        owner = fields.uuid("companyId")
-        if company_id is not None and owner != company_id:
-            raise SnapshotError(fields.path("companyId"), f"must be {company_id}, its company")
+        owner = fields.parent_id("companyId", company_id)
         # A range only ever is compared, never added to; its start may lie a month before
         # the calendar (a first sync runs from a month before "now").
         start = fields.instant("start", calendar=False)
