@@ -187,8 +187,10 @@ class World:
         *,
         clock: Clock,
         rng: random.Random,
+        source: str = "The snapshot",
     ) -> World:
-        """A new world holding the state of ``snapshot``."""
+        """A new world holding the state of ``snapshot``; a bad one is a BadRequest naming
+        ``source`` (say, the file it came from) and the field."""
         world = cls(fixtures, clock=clock, rng=rng)
-        world.load(snapshot)
+        world.load(snapshot, source=source)
         return world

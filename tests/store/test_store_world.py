@@ -238,3 +238,16 @@ def test_owners_are_found_across_tenants(world: World) -> None:
         world.connection_owner(company_id, str(uuid.uuid4()))
     with pytest.raises(NotFound, match="No sync"):
         world.sync_owner(str(uuid.uuid4()))
+
+
+def test_a_bad_snapshot_names_its_source_and_the_field(fixtures: Fixtures, clock: Clock) -> None:
+    world = World(fixtures, clock=clock, rng=random.Random(3))
+    world.tenant("a").create_company("One")
+    snapshot = world.snapshot()
+    snapshot["syncDuration"] = float("inf")
+    with pytest.raises(BadRequest) as caught:
+        World.restore(snapshot, fixtures, clock=clock, rng=random.Random(3), source="state.json")
+    assert caught.value.message == (
+        "state.json cannot be restored: syncDuration: must be a finite number"
+    )
+    assert [item.item_id for item in caught.value.validation] == ["syncDuration"]
