@@ -33,12 +33,15 @@ from mockserver.fixtures import Fixtures, files_signature, load_fixtures
 from mockserver.handlers import build_registry
 from mockserver.http_errors import CorrelationIds, error_response
 from mockserver.journal import Journal, JournalEntry, JournalMiddleware
+from mockserver.persistence import Durable, DurableMiddleware, open_durable
+from mockserver.persistence.snapshots import load_snapshot_file
 from mockserver.request_bounds import RequestBounds
 from mockserver.resolve import Resolver
 from mockserver.routing import Router
 from mockserver.settings import MAX_HEADER_BYTES, MAX_URL_BYTES, Settings
 from mockserver.spec import Spec
 from mockserver.store import World
+from mockserver.store.changes import Changes
 from mockserver.surface import CodatSurface
 from mockserver.ui import is_shell, ui_routes
 from mockserver.webhooks import WebhookHub, connection_events
@@ -60,6 +63,8 @@ class Components:
     correlation: CorrelationIds
     #: The webhook consumers registered at startup (``--webhook``): a reset keeps them.
     startup_consumers: frozenset[str]
+    #: The state file behind ``--state``; ``None`` in memory.
+    durable: Durable | None = None
 
     @classmethod
     def build(
@@ -79,12 +84,28 @@ class Components:
             rng=random.Random(settings.seed),
             sync_duration=settings.sync_duration,
             observer=connection_events(webhooks),
+            # Change marks exist only for a durable copy: in memory, the store marks nothing.
+            changes=Changes() if settings.state is not None else None,
         )
         faults = FaultBook(
             seed=settings.seed,
             operations=frozenset(spec.operations),
             startup=settings.fault_rules,
         )
+        rate_limiter = RateLimiter(settings.rate_limit, clock)
+        if settings.load is not None:
+            load_snapshot_file(world, settings.load)
+        durable = None
+        if settings.state is not None:
+            durable = open_durable(
+                settings.state,
+                new_only=settings.load is not None,
+                world=world,
+                clock=clock,
+                faults=faults,
+                rate_limiter=rate_limiter,
+                webhooks=webhooks,
+            )
         return cls(
             settings=settings,
             spec=spec,
@@ -92,11 +113,12 @@ class Components:
             clock=clock,
             world=world,
             faults=faults,
-            rate_limiter=RateLimiter(settings.rate_limit, clock),
+            rate_limiter=rate_limiter,
             webhooks=webhooks,
             journal=Journal(),
             correlation=CorrelationIds(settings.seed),
             startup_consumers=startup_consumers,
+            durable=durable,
         )
 
     def reset(self) -> None:
@@ -169,6 +191,9 @@ def create_app(
         finally:
             # Joining the delivery thread may wait on one attempt in flight: not on the loop.
             await asyncio.to_thread(parts.webhooks.stop)
+            if parts.durable is not None:
+                parts.durable.flush()
+                parts.durable.file.close()
 
     app = MockApp(
         resolver,
@@ -208,6 +233,7 @@ def create_app(
         # rate limits, which come before the Codat surface. Each layer passes by what is not
         # a Codat request.
         middleware=[
+            *_durable_layer(parts),
             Middleware(
                 RequestBounds,
                 max_header_bytes=MAX_HEADER_BYTES,
@@ -257,6 +283,14 @@ class MockApp(Starlette):
         if self.resolver.is_codat(scope):
             self.resolver.resolve(scope, send)
         await super().__call__(scope, receive, send)
+
+
+def _durable_layer(parts: Components) -> list[Middleware]:
+    """With ``--state``, the outermost layer: every change is in the file before its answer
+    leaves (the control API's included). In memory, nothing at all."""
+    if parts.durable is None:
+        return []
+    return [Middleware(DurableMiddleware, durable=parts.durable, correlation_id=parts.correlation)]
 
 
 def _startup_consumer(webhooks: WebhookHub, url: str) -> str:

@@ -110,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"require {TOKEN_HEADER}: TOKEN on every /_mock route but /_mock/health; "
         "needed to bind beyond loopback",
     )
+    serve.add_argument(
+        "--state",
+        type=Path,
+        metavar="PATH",
+        help="keep the state in this SQLite file: every acknowledged change survives a "
+        "restart or a crash (default: in memory only)",
+    )
+    serve.add_argument(
+        "--load",
+        type=Path,
+        metavar="SNAPSHOT",
+        help="start from a snapshot saved from GET /_mock/state",
+    )
     webhooks = commands.add_parser("webhooks", help="webhook tools")
     webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True)
     listen = webhook_commands.add_parser(
@@ -236,6 +249,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         fault_rules=rules,
         webhook_urls=list(args.webhook),
         control_token=args.control_token or None,
+        state=args.state,
+        load=args.load,
     )
     if args.rate_limit is not None:
         settings.rate_limit = parse_rate_limit_string(args.rate_limit)

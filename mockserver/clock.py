@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 UTC = timezone.utc
 
@@ -110,6 +111,21 @@ class Clock:
             self._frozen = None
             self._offset = timedelta(0)
         return self.now()
+
+    def position(self) -> dict[str, Any]:
+        """Where the clock stands, JSON-able: frozen at an instant, or an offset from its
+        time source. :meth:`restore` puts a clock back there (a durable copy keeps it)."""
+        with self._lock:
+            frozen = self._frozen.isoformat() if self._frozen is not None else None
+            return {"frozen": frozen, "offsetSeconds": self._offset.total_seconds()}
+
+    def restore(self, position: dict[str, Any]) -> None:
+        """Stand where :meth:`position` said."""
+        frozen = position.get("frozen")
+        offset = timedelta(seconds=float(position.get("offsetSeconds", 0.0)))
+        with self._lock:
+            self._frozen = _aware(datetime.fromisoformat(frozen)) if frozen is not None else None
+            self._offset = offset
 
     @property
     def is_frozen(self) -> bool:

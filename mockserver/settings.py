@@ -50,3 +50,7 @@ class Settings:
     #: With a token, every /_mock route but /_mock/health needs it in X-Codat-Mock-Token;
     #: without one, only loopback host names reach the control API.
     control_token: str | None = field(default=None, repr=False)
+    #: The SQLite file the state is kept in (``--state``); ``None`` keeps it in memory only.
+    state: Path | None = None
+    #: A ``GET /_mock/state`` snapshot to start from (``--load``).
+    load: Path | None = None

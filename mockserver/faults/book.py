@@ -18,6 +18,7 @@ from typing import Any
 
 from mockserver.errors import BadRequest, Conflict, NotFound, ValidationItem
 from mockserver.faults.rules import FaultRule
+from mockserver.store.ids import rng_state, set_rng_state
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,6 +111,8 @@ class FaultBook:
         self._rules: list[ActiveRule] = []
         self._next = 1
         self._lock = threading.Lock()
+        #: Moves on every change, counters included: a durable copy writes when it moved.
+        self.revision = 0
         #: The rules in force from startup (``--fault``, ``--faults``) and after each reset.
         self._startup = list(startup)
         self.add_all(self._startup)
@@ -151,6 +154,7 @@ class FaultBook:
                 )
                 self._rules.append(active)
                 added.append(active)
+            self.revision += 1
             return added
 
     def _fresh_id(self, taken: set[str]) -> str:
@@ -164,6 +168,7 @@ class FaultBook:
         with self._lock:
             for index, active in enumerate(self._rules):
                 if active.rule_id == rule_id:
+                    self.revision += 1
                     return self._rules.pop(index)
         raise NotFound(f"No fault rule was found with id {rule_id!r}.")
 
@@ -172,6 +177,7 @@ class FaultBook:
         with self._lock:
             self._rules.clear()
             self._next = 1
+            self.revision += 1
 
     def reset(self) -> None:
         """Back to the startup rules, fresh counters, ids from ``rule-1`` again (in place)."""
@@ -190,6 +196,49 @@ class FaultBook:
             for active in self._rules:
                 if active.retired or not active.matches(target):
                     continue
+                self.revision += 1
                 if active.decide():
                     return active
         return None
+
+    def export(self) -> dict[str, Any]:
+        """Every rule with its counters and its random stream's position, JSON-able (what a
+        durable copy keeps). An API key a rule matches on is kept as its client id only."""
+        with self._lock:
+            rules = []
+            for active in self._rules:
+                rule = active.rule.model_dump(exclude_none=True, mode="json")
+                if rule.pop("apiKey", None) is not None:
+                    rule["clientId"] = active.client_filter
+                rules.append(
+                    {
+                        "rule": rule,
+                        "id": active.rule_id,
+                        "matched": active.matched,
+                        "fired": active.fired,
+                        "rng": rng_state(active.rng),
+                    }
+                )
+            return {"next": self._next, "rules": rules}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace the rules with those :meth:`export` gave."""
+        restored = []
+        for item in data["rules"]:
+            rng = random.Random()
+            set_rng_state(rng, item["rng"])
+            rule = FaultRule.model_validate(item["rule"])
+            restored.append(
+                ActiveRule(
+                    rule,
+                    str(item["id"]),
+                    rng,
+                    matched=int(item["matched"]),
+                    fired=int(item["fired"]),
+                    client_filter=rule.client_filter,
+                )
+            )
+        with self._lock:
+            self._rules = restored
+            self._next = int(data["next"])
+            self.revision += 1

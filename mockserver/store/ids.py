@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 #: Namespace for ids the mock derives from names (integration ids missing from fixtures).
 _MOCK_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://codat-mock.invalid/")
@@ -52,6 +53,18 @@ class IdSource:
     def taken(self, an_id: str) -> bool:
         """Whether ``an_id`` has been handed out or claimed."""
         return an_id in self._taken
+
+
+def rng_state(rng: random.Random) -> list[Any]:
+    """``rng``'s position, JSON-able (a durable copy keeps it, so a restart draws on)."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_rng_state(rng: random.Random, state: list[Any]) -> None:
+    """Put ``rng`` where :func:`rng_state` found it."""
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), gauss))
 
 
 def new_otp(rng: random.Random) -> str:

@@ -29,6 +29,7 @@ from mockserver.fixtures import Fixtures
 from mockserver.query import Expr, Ordering
 from mockserver.store import connections as conn
 from mockserver.store.catalog import Catalog
+from mockserver.store.changes import Changes
 from mockserver.store.companies import (
     CompanyRecord,
     check_description,
@@ -74,6 +75,8 @@ class Environment:
     configuration: bytes
     #: Told of every connection change (the app turns them into webhooks).
     observer: ConnectionObserver | None = None
+    #: Marks of what changed, for a durable copy (``--state``); ``None`` without one.
+    changes: Changes | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -143,6 +146,17 @@ class Tenant:
             )
         return connection
 
+    def _touched(self, company: CompanyRecord) -> None:
+        """Mark ``company`` (or something under it) changed, for the durable copy."""
+        changes = self._env.changes
+        if changes is not None:
+            changes.company(self.client_id, company.id)
+
+    def _settings_touched(self) -> None:
+        changes = self._env.changes
+        if changes is not None:
+            changes.tenant(self.client_id)
+
     def _sync_summary(self, company: CompanyRecord, record: SyncRecord) -> dict[str, Any]:
         now = self._now()
         return record.sync_summary(now, company.render_connections(now))
@@ -171,6 +185,7 @@ class Tenant:
             tags=checked_tags,
         )
         self._add_company(company)
+        self._touched(company)
         return company
 
     def _add_company(self, company: CompanyRecord) -> None:
@@ -230,6 +245,7 @@ class Tenant:
         )
         company.connections[record.id] = record
         self._index.connections_changed(company)
+        self._touched(company)
         return record
 
     @_locked
@@ -252,6 +268,7 @@ class Tenant:
         record = company.connection(connection_id)
         before = record.status
         conn.apply_status_change(record, status)
+        self._touched(company)
         rendered = company.render_connection(record, self._now())
         return self._changed(company, rendered, before, record.status)
 
@@ -264,6 +281,7 @@ class Tenant:
         record = company.connection(connection_id)
         before = record.status
         conn.authorize(record, auth)
+        self._touched(company)
         rendered = company.render_connection(record, self._now())
         return self._changed(company, rendered, before, record.status)
 
@@ -285,6 +303,7 @@ class Tenant:
         record = company.connection(connection_id)
         before = record.status
         conn.deauthorize(record)
+        self._touched(company)
         rendered = company.render_connection(record, self._now())
         return self._changed(company, rendered, before, record.status)
 
@@ -295,6 +314,7 @@ class Tenant:
         record = company.connection(connection_id)
         rendered = company.render_connection(record, self._now())
         del company.connections[connection_id]
+        self._touched(company)
         return self._changed(company, rendered, record.status, None)
 
     # -- configuration --------------------------------------------------------------------
@@ -315,6 +335,7 @@ class Tenant:
                 "its configuration can be changed once the sync has finished."
             )
         company.configured = True
+        self._touched(company)
         return render_configuration(self._env.configuration, company)
 
     # -- syncs ----------------------------------------------------------------------------
@@ -359,6 +380,7 @@ class Tenant:
             finish=finish,
         )
         company.syncs.append(record)
+        self._touched(company)
         return self._sync_summary(company, record)
 
     @_locked
@@ -416,6 +438,7 @@ class Tenant:
                         check_length(message, "message", MAX_MESSAGE)
                     now = self._now()
                     record.force(status_code, message, now)
+                    self._touched(company)
                     return record.company_sync_status(now)
         raise sync_not_found(sync_id)
 
@@ -429,7 +452,9 @@ class Tenant:
     @_locked
     def update_texts(self, locale: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Patch the texts of ``locale`` (``null`` resets a key); returns the result."""
-        return self._texts.update(locale, changes)
+        updated = self._texts.update(locale, changes)
+        self._settings_touched()
+        return updated
 
     @_locked
     def visible_accounts(self, platform_key: str) -> dict[str, Any]:
@@ -443,7 +468,9 @@ class Tenant:
     ) -> dict[str, Any]:
         """Replace the visible accounts of ``platform_key`` (``None`` resets to the default)."""
         self._env.catalog.platform(platform_key)
-        return self._visible.update(platform_key, visible)
+        updated = self._visible.update(platform_key, visible)
+        self._settings_touched()
+        return updated
 
     # -- Sync Flow --------------------------------------------------------------------------
 
@@ -492,6 +519,8 @@ class Tenant:
         if merchant is not None:
             params.append(("merchantIdentifier", merchant))
         params.append(("otp", new_otp(self._env.rng)))
+        if self._env.changes is not None:
+            self._env.changes.meta()
         if redirect_url is not None:
             params.append(("redirectUrl", redirect_url))
         query = urlencode(params, quote_via=quote, safe="")
@@ -550,6 +579,19 @@ class Tenant:
             "texts": self._texts.to_json(),
             "visibleAccounts": self._visible.to_json(),
         }
+
+    def company_json(self, company_id: str) -> dict[str, Any] | None:
+        """One company's snapshot (as in :meth:`to_json`), or ``None`` when it is not here."""
+        company = self._companies.get(company_id)
+        return company.to_json() if company is not None else None
+
+    def companies_json(self) -> list[dict[str, Any]]:
+        """Every company's snapshot, oldest first."""
+        return [company.to_json() for company in self._companies.values()]
+
+    def settings_json(self) -> dict[str, Any]:
+        """The tenant's own settings (texts and visible accounts), as in :meth:`to_json`."""
+        return {"texts": self._texts.to_json(), "visibleAccounts": self._visible.to_json()}
 
     def held_ids(self) -> list[str]:
         """Every company, connection and sync id the tenant holds."""

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import random
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.clock import Clock
 from mockserver.errors import BadRequest, ValidationItem
 from mockserver.fixtures import Fixtures
 from mockserver.store.catalog import Catalog
+from mockserver.store.changes import Changes
 from mockserver.store.configuration import configuration_template
 from mockserver.store.connections import connection_not_found
-from mockserver.store.ids import IdSource
+from mockserver.store.ids import IdSource, rng_state, set_rng_state
 from mockserver.store.restore import Fields, SnapshotError, join
 from mockserver.store.syncs import check_sync_duration, sync_not_found
 from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
@@ -41,6 +43,22 @@ def _unique_ids(tenants: list[Tenant]) -> list[str]:
     return list(seen)
 
 
+@dataclass(slots=True)
+class WorldRows:
+    """What changed, ready to write: JSON-able snapshots of each changed record."""
+
+    #: Everything was replaced: the rows below are the whole world.
+    everything: bool
+    #: ``(client_id, {"texts", "visibleAccounts"})`` of each tenant whose own state changed.
+    tenants: list[tuple[str, dict[str, Any]]]
+    #: Client ids of tenants forgotten.
+    dropped: list[str]
+    #: ``(client_id, company snapshot)`` of each company written.
+    companies: list[tuple[str, dict[str, Any]]]
+    #: ``{"syncDuration", "rng"}`` when either moved.
+    meta: dict[str, Any] | None
+
+
 class World:
     """Everything the mock knows, for all tenants."""
 
@@ -52,6 +70,7 @@ class World:
         rng: random.Random,
         sync_duration: float = 30.0,
         observer: ConnectionObserver | None = None,
+        changes: Changes | None = None,
     ) -> None:
         sync_duration = check_sync_duration(sync_duration)
         self.catalog = Catalog(fixtures)
@@ -64,6 +83,7 @@ class World:
             lock=threading.RLock(),
             sync_duration=sync_duration,
             observer=observer,
+            changes=changes,
             configuration=configuration_template(fixtures.configuration),
         )
         self._tenants: dict[str, Tenant] = {}
@@ -80,6 +100,8 @@ class World:
         checked = check_sync_duration(seconds)
         with self._env.lock:
             self._env.sync_duration = checked
+            if self._env.changes is not None:
+                self._env.changes.meta()
 
     def tenant(self, client_id: str) -> Tenant:
         """The tenant of ``client_id``, created (from the fixtures) on first use."""
@@ -87,6 +109,8 @@ class World:
             found = self._tenants.get(client_id)
             if found is None:
                 found = self._tenants[client_id] = Tenant(client_id, self._env)
+                if self._env.changes is not None:
+                    self._env.changes.tenant(client_id)
             return found
 
     def client_ids(self) -> list[str]:
@@ -101,11 +125,66 @@ class World:
         with self._env.lock:
             if client_id is not None:
                 self._tenants.pop(client_id, None)
+                if self._env.changes is not None:
+                    self._env.changes.dropped(client_id)
                 return
             self._tenants.clear()
-            rng_state, self._env.sync_duration = self._start
-            self._env.rng.setstate(rng_state)
+            rng_start, self._env.sync_duration = self._start
+            self._env.rng.setstate(rng_start)
             self._env.ids.forget()
+            if self._env.changes is not None:
+                self._env.changes.everything()
+
+    def take_changes(self) -> WorldRows | None:
+        """What changed since the last call, as the rows a durable copy writes; ``None`` when
+        nothing did (or the world keeps no marks)."""
+        changes = self._env.changes
+        if changes is None:
+            return None
+        with self._env.lock:
+            if not changes.pending():
+                return None
+            taken = changes.take()
+            if taken.everything:
+                companies = [
+                    (tenant.client_id, company)
+                    for tenant in self._tenants.values()
+                    for company in tenant.companies_json()
+                ]
+                tenants = [(t.client_id, t.settings_json()) for t in self._tenants.values()]
+                return WorldRows(True, tenants, [], companies, self._meta())
+            found: dict[tuple[str, str], dict[str, Any]] = {}
+            for client_id, company_id in taken.companies:
+                tenant = self._tenants.get(client_id)
+                data = tenant.company_json(company_id) if tenant is not None else None
+                if data is not None:
+                    found[(client_id, company_id)] = data
+            return WorldRows(
+                False,
+                [
+                    (client_id, self._tenants[client_id].settings_json())
+                    for client_id in taken.tenants
+                    if client_id in self._tenants
+                ],
+                sorted(taken.dropped),
+                [(client_id, data) for (client_id, _), data in found.items()],
+                self._meta() if taken.meta else None,
+            )
+
+    def _meta(self) -> dict[str, Any]:
+        return {"syncDuration": self._env.sync_duration, "rng": rng_state(self._env.rng)}
+
+    def restore_meta(self, meta: dict[str, Any]) -> None:
+        """Put back the sync duration and the RNG's position from a durable copy."""
+        with self._env.lock:
+            self._env.sync_duration = check_sync_duration(float(meta["syncDuration"]))
+            set_rng_state(self._env.rng, meta["rng"])
+
+    def mark_everything(self) -> None:
+        """Mark the whole world changed (a durable copy then writes all of it)."""
+        with self._env.lock:
+            if self._env.changes is not None:
+                self._env.changes.everything()
 
     def sync_owner(self, sync_id: str) -> Tenant:
         """The tenant, whichever it is, that has the sync ``sync_id`` (the control API acts
@@ -161,6 +240,8 @@ class World:
             self._env.ids.claim(held)
             self._tenants = {tenant.client_id: tenant for tenant in tenants}
             self._env.sync_duration = duration
+            if self._env.changes is not None:
+                self._env.changes.everything()
 
     def _read(self, snapshot: object) -> tuple[list[Tenant], float]:
         """The tenants and sync duration of ``snapshot``; SnapshotError if any part is bad."""

@@ -83,6 +83,8 @@ class ConsumerRegistry:
         self._consumers: dict[str, Consumer] = {}
         #: Clients whose events go to no consumer at all (a contract run's own tenant).
         self._quiet: set[str] = set()
+        #: Moves on every registration and removal (a durable copy writes when it moved).
+        self.revision = 0
 
     def add(
         self,
@@ -116,6 +118,7 @@ class ConsumerRegistry:
                 client_id=client_id,
             )
             self._consumers[consumer.id] = consumer
+            self.revision += 1
         return consumer
 
     def add_from_json(self, body: Any) -> Consumer:
@@ -166,9 +169,34 @@ class ConsumerRegistry:
         """Unregister ``consumer_id`` and return it; NotFound otherwise."""
         with self._lock:
             found = self._consumers.pop(consumer_id, None)
+            self.revision += 1
         if found is None:
             raise consumer_not_found(consumer_id)
         return found
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every consumer, secret included, JSON-able (what a durable copy keeps)."""
+        with self._lock:
+            return [
+                {**c.to_json(), "created": c.created.isoformat()} for c in self._consumers.values()
+            ]
+
+    def restore(self, items: list[dict[str, Any]]) -> None:
+        """Replace the consumers with those :meth:`export` gave."""
+        restored = [
+            Consumer(
+                id=str(item["id"]),
+                url=str(item["url"]),
+                secret=str(item["secret"]),
+                events=list(item["events"]) if item["events"] is not None else None,
+                created=datetime.fromisoformat(str(item["created"])),
+                client_id=item.get("clientId"),
+            )
+            for item in items
+        ]
+        with self._lock:
+            self._consumers = {consumer.id: consumer for consumer in restored}
+            self.revision += 1
 
     def subscribed(self, event_type: str, client_id: str | None = None) -> list[Consumer]:
         """The consumers an event of ``event_type`` for ``client_id`` goes to."""

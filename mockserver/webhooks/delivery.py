@@ -41,6 +41,7 @@ import httpx
 
 from mockserver.clock import Clock, isoformat, system_now, wall_isoformat
 from mockserver.jsonio import dumps, loads
+from mockserver.store.ids import rng_state, set_rng_state
 from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
 from mockserver.webhooks.events import EventFactory
 from mockserver.webhooks.faults import DeliveryFaultBook, DeliveryFaultRule
@@ -255,6 +256,10 @@ class WebhookHub:
         #: One worker per consumer with messages pending, so that a receiver that never
         #: answers holds up its own deliveries only.
         self._workers: dict[str, threading.Thread] = {}
+        #: Moves on every change to the outbox (a durable copy writes when it moved).
+        self.revision = 0
+        #: Called (off the lock) after each attempt's outcome is recorded.
+        self.on_change: Callable[[], None] | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -328,6 +333,7 @@ class WebhookHub:
                 self._schedule_first(message, rule, now)
                 self._messages.append(message)
                 self._ensure_worker(consumer.id)
+            self.revision += 1
             self._cond.notify_all()
         return message_id
 
@@ -419,6 +425,7 @@ class WebhookHub:
                     if message.next_attempt is not None:
                         message.next_attempt.outcome = "cancelled"
                         message.next_attempt = None
+            self.revision += 1
             self._cond.notify_all()
         return removed
 
@@ -433,6 +440,66 @@ class WebhookHub:
             self._messages = []
             self._log = []
             self.faults.clear()
+            self.revision += 1
+            self._cond.notify_all()
+
+    # -- a durable copy ------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        """Consumers, undelivered messages and the random stream's position, JSON-able.
+
+        A message in flight counts as not yet attempted: after a restart it is sent again
+        (receivers dedupe by ``webhook-id``, as Svix asks of them)."""
+        consumers = self.consumers.export()
+        with self._cond:
+            now = self.clock.now()
+            messages = [
+                {
+                    "id": m.id,
+                    "seq": m.seq,
+                    "eventType": m.event_type,
+                    "body": m.body.decode("utf-8"),
+                    "consumerId": m.consumer.id,
+                    "created": m.created.isoformat(),
+                    "fault": m.fault,
+                    "attempts": m.attempts - 1 if m.in_flight else m.attempts,
+                    # A message in flight is due again at once.
+                    "due": (
+                        m.next_attempt.scheduled if m.next_attempt and not m.in_flight else now
+                    ).isoformat(),
+                    "held": m.held,
+                    "releasedBy": m.released_by,
+                }
+                for m in self._messages
+                if m.status == "pending"
+            ]
+            return {"consumers": consumers, "messages": messages, "seq": self._seq,
+                    "rng": rng_state(self._rng)}  # fmt: skip
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Put back what :meth:`export` gave: the undelivered messages fall due when they
+        were due (on the mock clock), with the attempt numbers they had reached."""
+        self.consumers.restore(data["consumers"])
+        by_id = {consumer.id: consumer for consumer in self.consumers.all()}
+        with self._cond:
+            set_rng_state(self._rng, data["rng"])
+            self._seq = int(data["seq"])
+            self._messages = []
+            self._log = []
+            for item in data["messages"]:
+                consumer = by_id.get(str(item["consumerId"]))
+                if consumer is None:
+                    continue
+                message = _Message(
+                    str(item["id"]), int(item["seq"]), str(item["eventType"]),
+                    str(item["body"]).encode("utf-8"), consumer,
+                    datetime.fromisoformat(str(item["created"])), fault=item["fault"],
+                    attempts=int(item["attempts"]), held=bool(item["held"]),
+                    released_by=item["releasedBy"],
+                )  # fmt: skip
+                self._schedule(message, message.attempts + 1, datetime.fromisoformat(item["due"]))
+                self._messages.append(message)
+            self.revision += 1
             self._cond.notify_all()
 
     # -- scheduling (callers hold the condition's lock) ----------------------------------
@@ -572,7 +639,10 @@ class WebhookHub:
                 self._log.append(duplicate)
             else:
                 message.in_flight = False
+            self.revision += 1
             self._cond.notify_all()
+        if self.on_change is not None:
+            self.on_change()
         if duplicate is None:
             return
         # The same message again, after it was acknowledged: the receiver must dedupe by
