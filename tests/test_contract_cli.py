@@ -398,9 +398,11 @@ def test_against_a_running_mock_the_client_suite_brings_its_own(
 
 
 @pytest.mark.slow
-def test_the_command_for_real(healthy_mock: MockServer, tmp_path: Path) -> None:
-    """From a folder outside the checkout, as a user runs it: a heading, the operation's
-    progress line, the table; nothing left behind in the folder."""
+def test_the_command_for_real(shared_mock: MockServer, tmp_path: Path) -> None:
+    """From a folder outside the checkout, as a user runs it, against a mock in use: a
+    heading, the operation's progress line, the table; nothing left behind in the folder,
+    nothing changed for the mock's user."""
+    before = what_the_user_sees(shared_mock)
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
     # The outer pytest's own variables (the current test's id, its addopts) are not the
@@ -409,7 +411,7 @@ def test_the_command_for_real(healthy_mock: MockServer, tmp_path: Path) -> None:
     result = subprocess.run(
         [
             *(sys.executable, "-m", "mockserver.cli", "contract", "--suite", "server"),
-            *("--base-url", healthy_mock.url, "--examples", "1", "--operation", "list-companies"),
+            *("--base-url", shared_mock.url, "--examples", "1", "--operation", "list-companies"),
             *("--control-token", TOKEN),
         ],
         cwd=cwd,
@@ -426,3 +428,4 @@ def test_the_command_for_real(healthy_mock: MockServer, tmp_path: Path) -> None:
     summary = result.stdout.split("== summary\n", 1)[1].splitlines()
     assert summary[2].split()[:3] == ["server", "GET", "/companies"], summary
     assert list(cwd.iterdir()) == []  # no .schemathesis/, no .hypothesis/
+    assert what_the_user_sees(shared_mock) == before
