@@ -7,6 +7,7 @@ tests never sleep: they call :meth:`Clock.advance`.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -120,11 +121,21 @@ class Clock:
             return {"frozen": frozen, "offsetSeconds": self._offset.total_seconds()}
 
     def restore(self, position: dict[str, Any]) -> None:
-        """Stand where :meth:`position` said."""
+        """Stand where :meth:`position` said; ValueError (and the clock unmoved) if that is
+        not a position, or lies outside the mock's calendar."""
         frozen = position.get("frozen")
-        offset = timedelta(seconds=float(position.get("offsetSeconds", 0.0)))
+        seconds = float(position.get("offsetSeconds", 0.0))
+        if not math.isfinite(seconds):
+            raise ValueError(f"offsetSeconds must be a finite number, not {seconds!r}")
+        try:
+            offset = timedelta(seconds=seconds)
+            at = check_instant(parse_datetime(str(frozen))) if frozen is not None else None
+            if at is None:
+                check_instant(self._source() + offset)
+        except OverflowError:
+            raise ClockRangeError("the clock's position is past the end of the calendar") from None
         with self._lock:
-            self._frozen = _aware(datetime.fromisoformat(frozen)) if frozen is not None else None
+            self._frozen = at
             self._offset = offset
 
     @property

@@ -74,3 +74,21 @@ def test_the_clock_keeps_to_its_calendar_and_stays_put_when_refused() -> None:
     assert clock.now() == LATEST - timedelta(seconds=10)
     assert clock.advance(10) == LATEST
     assert clock.set(EARLIEST) == EARLIEST
+
+
+def test_a_position_round_trips_and_one_past_the_calendar_is_refused() -> None:
+    clock = Clock(frozen_at=T0)
+    clock.advance(5)
+    again = Clock(frozen_at=EARLIEST)
+    again.restore(clock.position())
+    assert again.now() == T0 + timedelta(seconds=5)
+    for position in (
+        {"frozen": "9999-12-31T23:59:50+00:00", "offsetSeconds": 0.0},
+        {"frozen": "soon", "offsetSeconds": 0.0},
+        {"frozen": None, "offsetSeconds": float("inf")},
+        {"frozen": None, "offsetSeconds": 1e12},
+        {"frozen": None, "offsetSeconds": 1e300},
+    ):
+        with pytest.raises(ValueError):
+            again.restore(position)
+        assert again.now() == T0 + timedelta(seconds=5), position
