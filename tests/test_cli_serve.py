@@ -69,6 +69,13 @@ def test_the_banner_says_what_is_served(
     assert "  request log: stdout (text)\n" in err
 
 
+def test_the_banner_names_the_state_file(
+    served: list[tuple[str, int]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", "0", "--state", str(tmp_path / "mock.db")]) == 0
+    assert f"  state: {tmp_path / 'mock.db'}\n" in capsys.readouterr().err
+
+
 def test_the_banner_of_the_defaults(
     served: list[tuple[str, int]], capsys: pytest.CaptureFixture[str]
 ) -> None:
