@@ -11,6 +11,8 @@ means exactly what the flag would. How a value is written:
 * a repeatable flag (``--fault``) or one taking several values: the values separated by
   spaces, quoted as in a shell where a value holds a space;
 * any other flag: the value as it would follow the flag.
+
+An empty variable counts as unset.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 PREFIX = "CODAT_MOCK_"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 class EnvError(ValueError):
@@ -119,7 +121,8 @@ def apply(
     given = _given(parser, argv)
     for action, variable in _env_actions(parser, prefix):
         raw = environ.get(variable)
-        if raw is None or action.dest in given:
+        # An empty variable counts as unset, as container and CI settings often leave them.
+        if not raw or action.dest in given:
             continue
         option = action.option_strings[-1]
         if action.nargs == 0:  # --strict and the like: a switch

@@ -86,7 +86,9 @@ def test_the_environment_configures_serve(tmp_path: Path) -> None:
         (["--fault", "a:503"], {"CODAT_MOCK_FAULT": "b:429"}, ("fault", ["a:503"])),
         ([], {"CODAT_MOCK_STRICT": "0"}, ("strict", False)),
         ([], {"CODAT_MOCK_STRICT": "YES"}, ("strict", True)),
-        ([], {"CODAT_MOCK_RATE_LIMIT": ""}, ("rate_limit", "")),
+        ([], {"CODAT_MOCK_RATE_LIMIT": ""}, ("rate_limit", None)),  # empty: unset
+        ([], {"CODAT_MOCK_PORT": ""}, ("port", 4010)),
+        ([], {"CODAT_MOCK_RATE_LIMIT": "enabled=true"}, ("rate_limit", "enabled=true")),
         (["--rate-limit"], {"CODAT_MOCK_RATE_LIMIT": "dailyBase=3"}, ("rate_limit", "")),
     ],
 )
