@@ -35,6 +35,7 @@ from mockserver.http_errors import CorrelationIds, error_response
 from mockserver.journal import Journal, JournalEntry, JournalMiddleware
 from mockserver.persistence import Durable, DurableMiddleware, open_durable
 from mockserver.persistence.snapshots import load_snapshot_file
+from mockserver.render import ERROR_SCHEMA, WEBHOOK_SCHEMA, Shaper
 from mockserver.request_bounds import RequestBounds
 from mockserver.resolve import Resolver
 from mockserver.routing import Router
@@ -61,6 +62,8 @@ class Components:
     webhooks: WebhookHub
     journal: Journal
     correlation: CorrelationIds
+    #: Puts answers into response shapes other than the default (``--responses``, rules).
+    shaper: Shaper
     #: The webhook consumers registered at startup (``--webhook``): a reset keeps them.
     startup_consumers: frozenset[str]
     #: The state file behind ``--state``; ``None`` in memory.
@@ -71,10 +74,15 @@ class Components:
         cls, settings: Settings, *, clock: Clock | None = None, spec: Spec | None = None
     ) -> Components:
         spec = spec or Spec.load(settings.spec_path)
+        shaper = Shaper(spec)
         fixtures = _fixtures(spec, settings.fixtures, settings.fixtures_overlay)
         clock = clock or Clock()
         # Webhooks draw from their own stream, so deliveries never shift the API's ids.
-        webhooks = WebhookHub(clock, random.Random(f"{settings.seed}:webhooks"))
+        webhooks = WebhookHub(
+            clock,
+            random.Random(f"{settings.seed}:webhooks"),
+            render=shaper.renderer(settings.responses, WEBHOOK_SCHEMA),
+        )
         startup_consumers = frozenset(
             _startup_consumer(webhooks, url) for url in settings.webhook_urls
         )
@@ -117,6 +125,7 @@ class Components:
             webhooks=webhooks,
             journal=Journal(),
             correlation=CorrelationIds(settings.seed),
+            shaper=shaper,
             startup_consumers=startup_consumers,
             durable=durable,
         )
@@ -146,7 +155,8 @@ def _fixtures(spec: Spec, directory: Path | None, overlay: Path | None) -> Fixtu
 def _cached_fixtures(
     spec: Spec, directory: Path | None, overlay: Path | None, _signature: tuple[object, ...]
 ) -> Fixtures:
-    return load_fixtures(directory, overlay, validate=spec.check)
+    # Seed data enters in the default response shape, so answers built from it are too.
+    return Shaper(spec).settle(load_fixtures(directory, overlay, validate=spec.check))
 
 
 def create_app(
@@ -175,7 +185,11 @@ def create_app(
         correlation=parts.correlation,
         strict=parts.settings.strict,
         max_body_bytes=parts.settings.max_body_bytes,
+        shaper=parts.shaper,
+        shape=parts.settings.responses,
     )
+    # Errors answered before the surface (fault rules, rate limits) in the server's shape.
+    render_error = parts.shaper.renderer(parts.settings.responses, ERROR_SCHEMA)
 
     async def openapi_yaml(_: Request) -> Response:
         return Response(parts.spec.yaml_text, media_type="application/yaml")
@@ -246,12 +260,18 @@ def create_app(
                 clock=parts.clock,
                 on_record=on_request,
             ),
-            Middleware(FaultMiddleware, book=parts.faults, correlation_id=parts.correlation),
+            Middleware(
+                FaultMiddleware,
+                book=parts.faults,
+                correlation_id=parts.correlation,
+                render_error=render_error,
+            ),
             Middleware(
                 RateLimitMiddleware,
                 limiter=parts.rate_limiter,
                 world=parts.world,
                 correlation_id=parts.correlation,
+                render_error=render_error,
             ),
         ],
     )

@@ -18,6 +18,7 @@ from mockserver import cli_env
 from mockserver.control_guard import TOKEN_ENV, TOKEN_HEADER, control_headers
 from mockserver.faults.ratelimit import parse_rate_limit_string
 from mockserver.faults.rules import load_rules_file, parse_fault_string
+from mockserver.render import DEFAULT_SHAPE, SHAPES
 from mockserver.report import format_report
 from mockserver.settings import DEFAULT_HOST, DEFAULT_PORT, Settings
 from mockserver.store.syncs import check_sync_duration
@@ -97,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         "'dailyBase=2,perCompanyConcurrency=1,perIpPerMinute=5'",
     )
     serve.add_argument(
+        "--responses",
+        choices=SHAPES,
+        default=DEFAULT_SHAPE,
+        help="how answers are shaped where the contract leaves a choice: codat (as Codat "
+        "sends them, the default), nulls (explicit nulls) or extra (unnamed additional "
+        "properties)",
+    )
+    serve.add_argument(
         "--webhook",
         action="append",
         default=[],
@@ -161,6 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="which suite to run (default all; client and retries need a codat-mock)",
     )
     contract.add_argument("pytest_args", nargs="*", help="more pytest arguments, after --")
+    check = commands.add_parser(
+        "check-client",
+        help="run your client's own command against a fresh mock per response shape",
+        description="Runs COMMAND once per response shape against a fresh strict mock, with "
+        "CODAT_BASE_URL and CODAT_MOCK_URL set to it, then prints one table: exit status, "
+        "operations called and off-contract requests per shape. Exits 1 if any run fails or "
+        "sends anything off-contract, 2 if the command cannot start.",
+    )
+    check.add_argument(
+        "--shapes",
+        default=",".join(SHAPES),
+        help=f"comma-separated response shapes to run under (default {','.join(SHAPES)})",
+    )
+    check.add_argument("--seed", type=int, default=0, help="the mocks' seed (default 0)")
+    check.add_argument("client_command", nargs="*", metavar="COMMAND", help="after --")
     report = commands.add_parser("report", help="print the chaos report of a running mock")
     report.add_argument(
         "--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", help="the mock's base URL"
@@ -246,6 +270,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         seed=args.seed,
         strict=args.strict,
         sync_duration=args.sync_duration,
+        responses=args.responses,
         fault_rules=rules,
         webhook_urls=list(args.webhook),
         control_token=args.control_token or None,
@@ -259,6 +284,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = parse_args(argv, environ)
+    if args.command == "check-client":
+        return _check_client(args)
     if args.command == "report":
         return _report(args.url, as_json=args.json, token=args.control_token)
     if args.command == "contract":
@@ -361,6 +388,28 @@ def _contract(args: argparse.Namespace) -> int:
         # Through the environment, not argv: a token on a command line shows in `ps`.
         os.environ[TOKEN_ENV] = args.control_token
     return run(options)
+
+
+def _check_client(args: argparse.Namespace) -> int:
+    """``check-client``: 0 when every shape passed, 1 when one did not, 2 on bad usage or a
+    command that cannot start."""
+    from mockserver.check_client import CommandCannotStart, check_client, format_runs
+
+    parser = _subparser(build_parser(), "check-client")
+    command = list(args.client_command)
+    if not command:
+        parser.error("check-client needs a command to run: codat-mock check-client -- COMMAND")
+    shapes = [name.strip() for name in args.shapes.split(",") if name.strip()]
+    unknown = [name for name in shapes if name not in SHAPES]
+    if unknown or not shapes:
+        parser.error(f"--shapes takes some of {', '.join(SHAPES)} (got {args.shapes!r})")
+    try:
+        runs = check_client(command, shapes, base=Settings(seed=args.seed))
+    except CommandCannotStart as exc:
+        print(f"codat-mock: {exc}", file=sys.stderr)
+        return 2
+    print(format_runs(runs), end="")
+    return 0 if all(run.passed for run in runs) else 1
 
 
 def _report(url: str, *, as_json: bool, token: str | None) -> int:

@@ -24,11 +24,14 @@ class ValidationItem:
     validator_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "itemId": self.item_id,
-            "message": self.message,
-            "validatorName": self.validator_name,
-        }
+        """The contract's errorValidationItem; a field with no value is left out."""
+        item: dict[str, Any] = {}
+        if self.item_id is not None:
+            item["itemId"] = self.item_id
+        item["message"] = self.message
+        if self.validator_name is not None:
+            item["validatorName"] = self.validator_name
+        return item
 
 
 class CodatMockError(Exception):
@@ -220,19 +223,22 @@ def error_for_status(status: int, message: str | None = None) -> ApiError:
 
 
 def error_body(err: ApiError, correlation_id: str) -> dict[str, Any]:
-    """Codat's ErrorMessage for ``err``: the one place errors become JSON."""
-    validation: dict[str, Any] | None = None
-    if err.validation:
-        validation = {
-            "errors": [item.to_json() for item in err.validation],
-            "warnings": [],
-        }
-    return {
+    """Codat's ErrorMessage for ``err``: the one place errors become JSON.
+
+    In Codat's shape, as in its published error examples, an error with no validation
+    details has no ``validation`` field at all.
+    """
+    body: dict[str, Any] = {
         "statusCode": err.status,
         "service": err.error_service,
         "error": err.message,
         "correlationId": correlation_id,
-        "validation": validation,
-        "canBeRetried": err.can_be_retried,
-        "detailedErrorCode": 0,
     }
+    if err.validation:
+        body["validation"] = {
+            "errors": [item.to_json() for item in err.validation],
+            "warnings": [],
+        }
+    body["canBeRetried"] = err.can_be_retried
+    body["detailedErrorCode"] = 0
+    return body

@@ -55,7 +55,8 @@ class Exchange:
     dropped: str | None = None
     #: Contract violations found in the incoming request (itemId/message pairs).
     violations: list[dict[str, Any]] = field(default_factory=list)
-    #: The response shape the surface answered in (None: the default shape, or no answer).
+    #: The response shape the surface answered in (``codat``, ``nulls``, ``extra``; a shape
+    #: fault rule sets it first). None: the surface gave no answer of its own.
     shape: str | None = None
 
 

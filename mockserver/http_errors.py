@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from mockserver.errors import ApiError, error_body
 from mockserver.jsonio import json_response
+from mockserver.render import Render
 
 #: Checks an error body before it goes out (strict mode); raises an ApiError to replace it.
 BodyCheck = Callable[[int, dict[str, Any]], None]
@@ -40,16 +41,23 @@ class CorrelationIds:
 
 
 def error_response(
-    err: ApiError, correlation_id: str, *, check: BodyCheck | None = None
+    err: ApiError,
+    correlation_id: str,
+    *,
+    check: BodyCheck | None = None,
+    render: Render | None = None,
 ) -> Response:
     """The response for ``err``: its status, its headers, Codat's ErrorMessage as the body.
 
-    ``check`` (strict mode) sees the body first; an ApiError it raises is answered instead.
+    ``render`` puts the body into a response shape other than the default (mockserver.render).
+    ``check`` (strict mode) sees the body next; an ApiError it raises is answered instead.
     """
-    body = error_body(err, correlation_id)
+    body: Any = error_body(err, correlation_id)
+    if render is not None:
+        body = render(body)
     if check is not None:
         try:
             check(err.status, body)
         except ApiError as violation:
-            return error_response(violation, correlation_id)
+            return error_response(violation, correlation_id, render=render)
     return json_response(body, err.status, err.headers)

@@ -80,7 +80,7 @@ class JournalEntry:
     #: Headers as sent, names lower-cased, secrets masked (``Authorization: Basic ****``).
     request_headers: Headers = field(default_factory=list)
     response_headers: Headers = field(default_factory=list)
-    #: Which response shape the surface answered in (None: the default, or no answer).
+    #: Which response shape the surface answered in (None: no answer of the surface's own).
     shape: str | None = None
 
     @property

@@ -215,6 +215,7 @@ def build_report(
                 "logicalCalls": calls,
                 "maxAttempts": max(call["attempts"] for call in calls),
                 "duplicates": len(found),
+                "shapes": _shape_counts(group),
             }
         )
     duplicates.sort(key=lambda item: item["seqs"][0])
@@ -229,7 +230,17 @@ def build_report(
             "dropped": sum(1 for entry in entries if entry.dropped is not None),
             "duplicates": len(duplicates),
         },
+        "shapes": _shape_counts(entries),
     }
+
+
+def _shape_counts(entries: Sequence[JournalEntry]) -> dict[str, int]:
+    """How many answers went out in each response shape (answers with no shape left out)."""
+    counts: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        if entry.shape is not None:
+            counts[entry.shape] += 1
+    return dict(sorted(counts.items()))
 
 
 def _cell(value: Any) -> str:
@@ -242,7 +253,8 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows under a header, in columns as wide as their widest cell, for a terminal."""
     widths = [len(title) for title in header]
     for row in rows:
         widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
@@ -276,7 +288,7 @@ def format_report(report: dict[str, Any]) -> str:
             for op in operations
         ]
         header = ["operation", "client", "requests", "calls", "retried", "max", "duplicates"]
-        lines += _text_table(header, rows)
+        lines += text_table(header, rows)
     else:
         lines.append("No requests recorded.")
 
@@ -306,7 +318,7 @@ def format_report(report: dict[str, Any]) -> str:
             "retry-after ok",
             "outcome",
         ]
-        lines += ["  " + line for line in _text_table(header, rows)]
+        lines += ["  " + line for line in text_table(header, rows)]
 
     duplicates = report.get("duplicates", [])
     if duplicates:
@@ -319,6 +331,9 @@ def format_report(report: dict[str, Any]) -> str:
             )
 
     totals = report.get("totals", {})
+    shapes = report.get("shapes") or {}
+    if shapes:
+        lines += ["", "Shapes: " + ", ".join(f"{name} {count}" for name, count in shapes.items())]
     lines += [
         "",
         "Totals: "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mockserver.faults.ratelimit import RateLimitConfig
 from mockserver.faults.rules import FaultRule
+from mockserver.render import DEFAULT_SHAPE, ShapeName
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4010
@@ -37,6 +38,9 @@ class Settings:
     seed: int = 0
     #: Validate every response against the contract; a violation becomes a loud 500.
     strict: bool = False
+    #: How answers are shaped where the contract leaves a choice: ``codat`` (as Codat sends
+    #: them), ``nulls`` (explicit nulls) or ``extra`` (unnamed additional properties).
+    responses: ShapeName = DEFAULT_SHAPE
     #: Seconds a requested sync stays in progress on the mock clock before it completes.
     sync_duration: float = 30.0
     #: Requests with a larger body are refused with 413.

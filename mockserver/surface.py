@@ -2,8 +2,9 @@
 
 A request passes, top to bottom: the route (404/405) and the caller (401) as the front layer
 resolved them -> read the body (413) -> validate against the contract (400/415) -> the
-handler -> (strict mode) validate the response (loud 500). Errors raised anywhere on the way
-are answered through :func:`mockserver.http_errors.error_response`.
+handler -> the answer in its response shape (mockserver.render) -> (strict mode) validate the
+response (loud 500). Errors raised anywhere on the way are answered through
+:func:`mockserver.http_errors.error_response`, in the same shape.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from mockserver.exchange import exchange_of
 from mockserver.handlers import Call, Registry
 from mockserver.http_errors import BodyCheck, CorrelationIds, error_response
 from mockserver.jsonio import json_response
+from mockserver.render import DEFAULT_SHAPE, ERROR_SCHEMA, Shaper, check_shape
 from mockserver.resolve import Resolver
+from mockserver.routing import Match
 from mockserver.spec import Spec
 from mockserver.store import World
 from mockserver.validation import check_response, locate, validate_request
@@ -41,6 +44,8 @@ class CodatSurface:
         correlation: CorrelationIds,
         strict: bool,
         max_body_bytes: int,
+        shaper: Shaper | None = None,
+        shape: str = DEFAULT_SHAPE,
     ) -> None:
         self.spec = spec
         self.registry = registry
@@ -49,6 +54,9 @@ class CodatSurface:
         self.correlation = correlation
         self.strict = strict
         self.max_body_bytes = max_body_bytes
+        self.shaper = shaper or Shaper(spec)
+        #: The server's response shape; a shape fault rule may choose another per answer.
+        self.shape = check_shape(shape)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # pragma: no cover - lifespan is handled by Starlette
@@ -59,6 +67,7 @@ class CodatSurface:
         path = str(scope.get("path", "/"))
         match = exchange.match
         check: BodyCheck | None = None
+        shape = exchange.shape = exchange.shape or self.shape
         try:
             if match is None:
                 assert exchange.route_error is not None
@@ -117,11 +126,16 @@ class CodatSurface:
                 result: Any = self.registry.get(match.operation.operation_id)(call)
             except ApiError as err:
                 raise locate(err, match.operation) from None
+            if shape != DEFAULT_SHAPE:  # the default is how the store built it: no walk
+                result = self.shaper.shape(result, shape, _schema_of(match, 200))
             if self.strict:
                 check_response(match.operation, 200, result)
             response = json_response(result)
         except ApiError as err:
-            response = error_response(err, self.correlation(), check=check)
+            render = None
+            if shape != DEFAULT_SHAPE:
+                render = self.shaper.renderer(shape, _schema_of(match, err.status))
+            response = error_response(err, self.correlation(), check=check, render=render)
         except BodyIncomplete:
             # The client left before its body fully arrived: nothing ran, nothing changed,
             # and nobody is there to answer. The journal records the drop, not a status.
@@ -129,5 +143,18 @@ class CodatSurface:
             return
         except Exception:
             log.exception("unhandled error in %s %s", scope["method"], path)
-            response = error_response(InternalServerError(), self.correlation())
+            response = error_response(
+                InternalServerError(),
+                self.correlation(),
+                render=self.shaper.renderer(shape, ERROR_SCHEMA),
+            )
         await response(scope, receive, send)
+
+
+def _schema_of(match: Match | None, status: int) -> str:
+    """Where the contract describes the body of a ``status`` answer to ``match``: Codat's
+    ErrorMessage for answers the operation does not document (and for unrouted requests)."""
+    documented = match.operation.responses.get(status) if match is not None else None
+    if documented is not None and documented.validator is not None:
+        return documented.validator.pointer
+    return ERROR_SCHEMA

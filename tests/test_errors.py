@@ -22,7 +22,6 @@ def test_error_body_has_codats_shape() -> None:
         "service": "PublicApi",
         "error": "No company was found with ID x",
         "correlationId": "c0ffee",
-        "validation": None,
         "canBeRetried": "Unknown",
         "detailedErrorCode": 0,
     }

@@ -60,7 +60,7 @@ def test_entry_json_uses_camel_case_and_both_clocks() -> None:
         retry_after="2",
         request_headers=[("authorization", "Basic ****")],
         response_headers=[("retry-after", "2")],
-        shape="paged",
+        shape="nulls",
     )
     assert entry.to_json() == {
         "seq": 7,
@@ -85,7 +85,7 @@ def test_entry_json_uses_camel_case_and_both_clocks() -> None:
         "responseBodyTruncated": True,
         "violations": [{"itemId": "name", "message": "missing"}],
         "retryAfter": "2",
-        "shape": "paged",
+        "shape": "nulls",
     }
 
 

@@ -14,12 +14,12 @@ from starlette.types import Message
 from mockserver.auth import authorization_for, client_id_for
 from mockserver.settings import MAX_BODY_BYTES
 from tests.conftest import API_KEY
-from tests.handlers.support import ERROR_KEYS
+from tests.handlers.support import has_error_keys
 
 
 def _is_codat_error(response_json: dict[str, object], status: int) -> bool:
     return (
-        set(response_json) == ERROR_KEYS
+        has_error_keys(response_json)
         and response_json["statusCode"] == status
         and bool(re.fullmatch(r"[0-9a-f]{32}", str(response_json["correlationId"])))
     )

@@ -21,6 +21,7 @@ from mockserver.faults.book import ActiveRule, FaultBook, Target
 from mockserver.faults.connection import ConnectionDropped
 from mockserver.faults.rules import FaultRule
 from mockserver.http_errors import error_response
+from mockserver.render import Render
 
 Action = Callable[["FaultContext"], Awaitable[None]]
 
@@ -29,7 +30,16 @@ class FaultContext:
     """One firing: the rule, the exchange and its ASGI callables, and the handler's response
     for ``after`` faults."""
 
-    __slots__ = ("active", "captured", "correlation_id", "exchange", "receive", "scope", "send")
+    __slots__ = (
+        "active",
+        "captured",
+        "correlation_id",
+        "exchange",
+        "receive",
+        "render_error",
+        "scope",
+        "send",
+    )
 
     def __init__(
         self,
@@ -39,6 +49,7 @@ class FaultContext:
         receive: Receive,
         send: Send,
         correlation_id: Callable[[], str],
+        render_error: Render | None = None,
     ) -> None:
         self.active = active
         self.exchange = exchange
@@ -46,6 +57,8 @@ class FaultContext:
         self.receive = receive
         self.send = send
         self.correlation_id = correlation_id
+        #: Puts the fault's error body into the server's response shape (None: the default).
+        self.render_error = render_error
         self.captured: list[Message] = []
 
     def drop(self, how: str) -> None:
@@ -68,7 +81,8 @@ async def _answer_status(ctx: FaultContext) -> None:
         err.headers["Retry-After"] = (
             str(int(seconds)) if float(seconds).is_integer() else str(seconds)
         )
-    await error_response(err, ctx.correlation_id())(ctx.scope, ctx.receive, ctx.send)
+    response = error_response(err, ctx.correlation_id(), render=ctx.render_error)
+    await response(ctx.scope, ctx.receive, ctx.send)
 
 
 async def _drop_reset(ctx: FaultContext) -> None:
@@ -113,7 +127,9 @@ def _response_of(ctx: FaultContext) -> tuple[Message, bytes]:
             m.get("body", b"") for m in ctx.captured if m["type"] == "http.response.body"
         )
         return start, body
-    placeholder = error_response(error_for_status(503), ctx.correlation_id())
+    placeholder = error_response(
+        error_for_status(503), ctx.correlation_id(), render=ctx.render_error
+    )
     start = {
         "type": "http.response.start",
         "status": placeholder.status_code,
@@ -183,11 +199,19 @@ def prefer_rule(header: str | None) -> FaultRule | None:
 class FaultMiddleware:
     """Plain ASGI: find the firing rule for each Codat request and apply it."""
 
-    def __init__(self, app: ASGIApp, *, book: FaultBook, correlation_id: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        book: FaultBook,
+        correlation_id: Callable[[], str],
+        render_error: Render | None = None,
+    ) -> None:
         check_actions()
         self.app = app
         self.book = book
         self.correlation_id = correlation_id
+        self.render_error = render_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = exchange_of(scope)
@@ -200,11 +224,18 @@ class FaultMiddleware:
             return
         exchange.fault_id = active.rule_id
         exchange.fault_action = active.rule.action
-        ctx = FaultContext(active, exchange, scope, receive, send, self.correlation_id)
+        ctx = FaultContext(
+            active, exchange, scope, receive, send, self.correlation_id, self.render_error
+        )
         delay = active.latency_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
         rule = active.rule
+        if rule.shape is not None:
+            # The real answer, in the rule's shape: the surface renders it so.
+            exchange.shape = rule.shape
+            await self.app(scope, receive, send)
+            return
         if rule.when == "before" and rule.action != "latency":
             # The server did receive the request before it failed: take the body in, so the
             # journal shows what the client sent (and can tell its retries apart).

@@ -6,7 +6,8 @@ optional ``retryAfter``), a ``drop`` of the connection, a delay (``latencyMs`` o
 ``latency`` distribution), or a delay combined with either. Its schedule (``times``,
 ``every``, ``after``, ``probability`` with ``seed``) says which matches fire, and ``when``
 says whether the fault replaces the handler (``before``) or hits after the handler committed
-(``after``: the lost response).
+(``after``: the lost response). A ``shape`` rule answers normally, in another response shape
+(``codat``, ``nulls``, ``extra``; see mockserver.render), optionally after a delay.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mockserver.auth import client_id_for
 from mockserver.errors import CodatMockError
+from mockserver.render import ShapeName
 from mockserver.yamlio import load_yaml
 
 DropKind = Literal["reset", "empty", "truncate", "hang"]
@@ -71,6 +73,7 @@ class FaultRule(BaseModel):
     latencyMs: float | None = Field(default=None, ge=0)
     latency: Latency | None = None
     drop: DropKind | None = None
+    shape: ShapeName | None = None
     message: str | None = Field(default=None, max_length=1000)
     # schedule
     times: int | None = Field(default=None, ge=1)
@@ -82,10 +85,14 @@ class FaultRule(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> FaultRule:
-        if self.status is None and self.drop is None and not self.delays:
-            raise ValueError("a rule needs an action: status, drop, latencyMs or latency")
+        if self.status is None and self.drop is None and self.shape is None and not self.delays:
+            raise ValueError("a rule needs an action: status, drop, shape, latencyMs or latency")
         if self.status is not None and self.drop is not None:
             raise ValueError("status and drop exclude each other")
+        if self.shape is not None and (self.status is not None or self.drop is not None):
+            raise ValueError("shape reshapes the real answer: it excludes status and drop")
+        if self.shape is not None and self.when == "after":
+            raise ValueError("a shape rule shapes the answer itself; it takes no 'when'")
         if self.retryAfter is not None and self.status is None:
             raise ValueError("retryAfter goes with a status")
         if self.latencyMs is not None and self.latency is not None:
@@ -107,6 +114,8 @@ class FaultRule(BaseModel):
             return f"drop:{self.drop}"
         if self.status is not None:
             return "status"
+        if self.shape is not None:
+            return "shape"
         return "latency"
 
     @property

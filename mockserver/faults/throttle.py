@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mockserver.exchange import exchange_of
 from mockserver.faults.ratelimit import RateLimiter
 from mockserver.http_errors import error_response
+from mockserver.render import Render
 from mockserver.store import World
 
 
@@ -27,11 +28,13 @@ class RateLimitMiddleware:
         limiter: RateLimiter,
         world: World,
         correlation_id: Callable[[], str],
+        render_error: Render | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.world = world
         self.correlation_id = correlation_id
+        self.render_error = render_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter = self.limiter
@@ -48,7 +51,9 @@ class RateLimitMiddleware:
         )
         if not admission.allowed:
             exchange.fault_action = f"rate-limit:{admission.reason}"
-            response = error_response(admission.error(), self.correlation_id())
+            response = error_response(
+                admission.error(), self.correlation_id(), render=self.render_error
+            )
             await response(scope, receive, send)
             return
         extra = [

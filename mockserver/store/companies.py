@@ -161,21 +161,22 @@ class CompanyRecord:
 
     def render(self, now: datetime) -> dict[str, Any]:
         """The contract's Company object as of ``now``."""
+        # Codat's shape: no parent, no creating user, no description or no sync yet are
+        # told by leaving the field out (``createdByUserName`` and ``referenceParentCompany``
+        # never have a value here).
+        rendered: dict[str, Any] = {"id": self.id, "name": self.name}
+        if self.description is not None:
+            rendered["description"] = self.description
+        rendered["redirect"] = self.redirect
         last_sync = self.last_sync(now)
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "redirect": self.redirect,
-            "lastSync": isoformat(last_sync) if last_sync is not None else None,
-            "created": isoformat(self.created),
-            "createdByUserName": None,
-            "products": list(PRODUCTS),
-            "tags": dict(self.tags),
-            "referenceParentCompany": None,
-            "referenceSubsidiaryCompanies": [],
-            "dataConnections": self.render_connections(now),
-        }
+        if last_sync is not None:
+            rendered["lastSync"] = isoformat(last_sync)
+        rendered["created"] = isoformat(self.created)
+        rendered["products"] = list(PRODUCTS)
+        rendered["tags"] = dict(self.tags)
+        rendered["referenceSubsidiaryCompanies"] = []
+        rendered["dataConnections"] = self.render_connections(now)
+        return rendered
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able snapshot of the company and everything under it."""

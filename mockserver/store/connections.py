@@ -64,7 +64,8 @@ class ConnectionRecord:
 
     def render(self, last_sync: datetime | None) -> dict[str, Any]:
         """The contract's Connection object; ``last_sync`` is derived by the caller."""
-        return {
+        # Codat's shape: optional fields with no value are left out, not sent as null.
+        rendered: dict[str, Any] = {
             "id": self.id,
             "integrationId": self.platform.integration_id,
             "integrationKey": self.platform.key,
@@ -73,11 +74,14 @@ class ConnectionRecord:
             "platformName": self.platform.name,
             "linkUrl": self.link_url,
             "status": self.status,
-            "lastSync": isoformat(last_sync) if last_sync is not None else None,
             "created": isoformat(self.created),
             "dataConnectionErrors": [],
-            "connectionInfo": {key: MASK for key in self.auth_keys} if self.auth_keys else None,
         }
+        if last_sync is not None:
+            rendered["lastSync"] = isoformat(last_sync)
+        if self.auth_keys:
+            rendered["connectionInfo"] = {key: MASK for key in self.auth_keys}
+        return rendered
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able snapshot of this record."""

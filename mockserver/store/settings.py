@@ -37,7 +37,10 @@ class TextSettings:
         """The LocalizationInfo for ``locale`` (empty for a locale with no default texts)."""
         result = copy.deepcopy(self._defaults.get(locale, {}))
         for key, text in self._overrides.get(locale, {}).items():
-            result[key] = {**result[key], "text": text}
+            entry = {name: value for name, value in result[key].items() if name != "text"}
+            if text is not None:  # an empty text has no ``text`` field in Codat's shape
+                entry["text"] = text
+            result[key] = entry
         return result
 
     def update(self, locale: str, changes: dict[str, Any]) -> dict[str, Any]:

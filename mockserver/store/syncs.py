@@ -300,16 +300,22 @@ class SyncRecord:
 
 
 def _status_fields(state: SyncState) -> dict[str, Any]:
-    """The status fields the three sync schemas share."""
-    finished = state.finished_at
-    return {
+    """The status fields the three sync schemas share.
+
+    A sync in progress has no message and no finish time yet: Codat's shape leaves those
+    fields out (a success has the empty message its published examples show).
+    """
+    fields: dict[str, Any] = {
         "syncStatusCode": state.status.code,
         "syncStatus": state.status.name,
-        "errorMessage": state.error_message,
-        "syncExceptionMessage": state.error_message,
-        "syncUtc": isoformat(finished) if finished is not None else None,
-        "dataPushed": state.succeeded and state.status.data_pushed,
     }
+    if state.error_message is not None:
+        fields["errorMessage"] = state.error_message
+        fields["syncExceptionMessage"] = state.error_message
+    if state.finished_at is not None:
+        fields["syncUtc"] = isoformat(state.finished_at)
+    fields["dataPushed"] = state.succeeded and state.status.data_pushed
+    return fields
 
 
 # -- planning a new sync ----------------------------------------------------------------------

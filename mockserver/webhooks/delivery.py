@@ -233,7 +233,10 @@ class WebhookHub:
         max_wait: float = 1.0,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         resolver: Resolver = system_resolver,
+        render: Callable[[Any], Any] | None = None,
     ) -> None:
+        #: Puts an event body into the server's response shape (None: as built).
+        self.render = render
         self.clock = clock
         self.policy = TargetPolicy(resolver)
         self.consumers = ConsumerRegistry(clock, rng, self.policy)
@@ -352,6 +355,8 @@ class WebhookHub:
         if not self.consumers.subscribed(event_type, client_id):
             return None
         body = self.events.connection(event_type, company, connection)
+        if self.render is not None:
+            body = self.render(body)
         return self.emit(event_type, body, client_id=client_id)
 
     def clock_moved(self) -> None:

@@ -67,13 +67,12 @@ _DISCONNECTED = ("Unlinked", "Deauthorized")
 def company_reference(company: Mapping[str, Any]) -> dict[str, Any]:
     """The ``companyReference`` of a rendered Company object."""
     company_id = str(company["id"])
-    return {
-        "id": company_id,
-        "name": company["name"],
-        "description": company.get("description"),
-        "links": {"portal": f"{PORTAL}/companies/{company_id}/summary"},
-        "tags": dict(company.get("tags") or {}),
-    }
+    reference: dict[str, Any] = {"id": company_id, "name": company["name"]}
+    if company.get("description") is not None:  # Codat's shape: no value, no field
+        reference["description"] = company["description"]
+    reference["links"] = {"portal": f"{PORTAL}/companies/{company_id}/summary"}
+    reference["tags"] = dict(company.get("tags") or {})
+    return reference
 
 
 def connection_event(

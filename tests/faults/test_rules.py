@@ -42,7 +42,7 @@ def rule_error(data: Any) -> str:
 )
 def test_a_rule_needs_an_action(data: dict[str, Any]) -> None:
     message = rule_error(data)
-    assert "needs an action: status, drop, latencyMs or latency" in message
+    assert "needs an action: status, drop, shape, latencyMs or latency" in message
 
 
 @pytest.mark.parametrize("drop", ["reset", "empty", "truncate", "hang"])

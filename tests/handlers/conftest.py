@@ -10,14 +10,16 @@ from starlette.testclient import TestClient
 from mockserver.app import create_app
 from mockserver.clock import Clock
 from mockserver.fixtures import Fixtures, load_fixtures
+from mockserver.render import Shaper
 from mockserver.spec import Spec
 from tests.handlers.support import create_company, populate
 
 
 @pytest.fixture(scope="session")
-def seed() -> Fixtures:
-    """The project's seed data, read independently of any app, to compare answers with."""
-    return load_fixtures()
+def seed(spec: Spec) -> Fixtures:
+    """The project's seed data, read independently of any app, to compare answers with: as
+    the default (``codat``) response shape sends it, with no-value nulls left out."""
+    return Shaper(spec).settle(load_fixtures())
 
 
 @pytest.fixture(scope="session")

@@ -55,9 +55,6 @@ def _in_progress(cid: str, sid: str) -> dict[str, Any]:
         "syncId": sid,
         "syncStatusCode": 1000,
         "syncStatus": "Started",
-        "errorMessage": None,
-        "syncExceptionMessage": None,
-        "syncUtc": None,
         "dataPushed": False,
     }
 
@@ -91,9 +88,6 @@ def test_request_sync_starts_a_sync_in_progress(client: TestClient) -> None:
         "commerceSyncId": sid,
         "syncStatusCode": 1000,
         "syncStatus": "Started",
-        "errorMessage": None,
-        "syncExceptionMessage": None,
-        "syncUtc": None,
         "dataPushed": False,
         "dataConnections": [xero],
     }
@@ -260,9 +254,6 @@ def test_sync_for_a_date_range(client: TestClient, clock: Clock) -> None:
         "commerceSyncId": sid,
         "syncStatusCode": 1000,
         "syncStatus": "Started",
-        "errorMessage": None,
-        "syncExceptionMessage": None,
-        "syncUtc": None,
         "dataPushed": False,
         "dataConnections": [pending],
     }

@@ -212,7 +212,7 @@ def test_snapshots_keep_sub_second_precision(fixtures: Fixtures) -> None:
     tenant.create_connection(company_id, "gbol")
     clock.advance(60)
     restored = World.restore(world.snapshot(), fixtures, clock=clock, rng=random.Random(5))
-    assert restored.tenant("a").list_connections(company_id)[0]["lastSync"] is None
+    assert "lastSync" not in restored.tenant("a").list_connections(company_id)[0]
     assert restored.tenant("a").company(company_id) == tenant.company(company_id)
 
 
