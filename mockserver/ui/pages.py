@@ -14,6 +14,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from mockserver.render import SHAPES
+
 HERE = Path(__file__).resolve().parent
 
 #: The pages forbid every source but the mock itself: no CDN, no inline script, no framing.
@@ -80,6 +82,7 @@ def ui_routes(operation_ids: Sequence[str]) -> list[BaseRoute]:
                     "base": base,
                     "static": f"{base}/ui/static",
                     "operations": operations,
+                    "shapes": SHAPES,
                 },
                 headers={
                     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

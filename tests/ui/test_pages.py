@@ -96,8 +96,20 @@ def test_a_fault_added_from_the_form_fires_on_the_next_request(
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_for(page, lambda d: len(rule_ids(d)) == 2)
     assert ctl.get("/_mock/faults").json()["rules"][1]["drop"] == "reset"
+    # A response shape for every operation.
+    Select(form.find_element(By.NAME, "operationId")).select_by_value("*")
+    Select(form.find_element(By.NAME, "action")).select_by_value("shape")
+    assert not form.find_element(By.NAME, "drop").is_displayed()
+    Select(form.find_element(By.NAME, "shape")).select_by_value("nulls")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait_for(page, lambda d: len(rule_ids(d)) == 3)
+    shaped = ctl.get("/_mock/faults").json()["rules"][2]
+    assert (shaped["operationId"], shaped["shape"]) == ("*", "nulls")
+    shaped_row = f'#rules tr[data-rule-id="{shaped["id"]}"]'
+    assert "shape nulls" in page.find_element(By.CSS_SELECTOR, shaped_row).text
+
     page.find_element(By.CSS_SELECTOR, f"{row} button.remove").click()
-    wait_for(page, lambda d: rule_id not in rule_ids(d) and len(rule_ids(d)) == 1)
+    wait_for(page, lambda d: rule_id not in rule_ids(d) and len(rule_ids(d)) == 2)
     page.find_element(By.ID, "clear-faults").click()
     wait_for(page, lambda d: rule_ids(d) == [])
     assert ctl.get("/_mock/faults").json()["rules"] == []

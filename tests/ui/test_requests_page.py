@@ -144,3 +144,16 @@ def test_an_exchange_no_longer_journaled_says_so(page: WebDriver, mock: MockServ
     (refused,) = [entry["message"] for entry in page.get_log("browser")]
     assert "/_mock/requests/999999" in refused
     assert "404" in refused
+
+
+def test_the_shape_column_names_the_response_shape_sent(
+    page: WebDriver, mock: MockServer, ctl: httpx.Client
+) -> None:
+    add_fault(ctl, operationId="list-companies", shape="extra", times=1)
+    with sdk_client(mock) as sdk:
+        sdk.advanced_controls.list_companies()
+        sdk.advanced_controls.list_companies()
+    page.get(f"{mock.url}/_mock/ui")
+    wait_for(page, lambda d: len(rows(d, "#requests tbody tr")) == 2)
+    shapes = [cell.text for cell in rows(page, "#requests tbody td.shape")]
+    assert shapes == ["codat", "extra"]  # newest first

@@ -12,9 +12,10 @@
   let shownLimits = "";
 
   function toggleAction() {
-    const drop = form.elements.action.value === "drop";
-    for (const el of form.querySelectorAll(".for-status")) el.hidden = drop;
-    for (const el of form.querySelectorAll(".for-drop")) el.hidden = !drop;
+    const action = form.elements.action.value;
+    for (const kind of ["status", "drop", "shape"]) {
+      for (const el of form.querySelectorAll(`.for-${kind}`)) el.hidden = action !== kind;
+    }
   }
   form.elements.action.addEventListener("change", toggleAction);
   toggleAction();
@@ -23,6 +24,7 @@
     const f = form.elements;
     const rule = { operationId: f.operationId.value, when: f.when.value };
     if (f.action.value === "drop") rule.drop = f.drop.value;
+    else if (f.action.value === "shape") rule.shape = f.shape.value;
     else {
       rule.status = Number(f.status.value);
       if (f.retryAfter.value) rule.retryAfter = Number(f.retryAfter.value);
@@ -38,6 +40,7 @@
     if (rule.status) parts.push(`status ${rule.status}`);
     if (rule.retryAfter !== undefined) parts.push(`Retry-After ${rule.retryAfter}s`);
     if (rule.drop) parts.push(`drop (${rule.drop})`);
+    if (rule.shape) parts.push(`shape ${rule.shape}`);
     if (rule.latencyMs !== undefined) parts.push(`+${rule.latencyMs} ms`);
     if (rule.latency) parts.push(`+latency ${JSON.stringify(rule.latency)}`);
     return parts.join(", ");
