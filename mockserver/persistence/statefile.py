@@ -3,8 +3,8 @@
 Layout (schema version 1, in ``PRAGMA user_version``; ``PRAGMA application_id`` marks the file
 as codat-mock's):
 
-* ``meta(key, value)``: JSON values: the world's RNG and sync duration, the clock, the fault
-  rules, the rate limits, the webhooks;
+* ``meta(key, value)``: JSON values (the world's sync duration, the clock, the fault rules,
+  the rate limits, the webhooks) and the world's RNG position (bytes);
 * ``tenants(seq, client_id, settings)``: each tenant in order of first use, with its texts and
   visible accounts;
 * ``companies(seq, client_id, company_id, body)``: each company with everything under it, in
@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mockserver.jsonio import dumps, loads
+import orjson
+
+from mockserver.jsonio import dumps
 from mockserver.store.world import WorldRows
 
 #: The layout this code writes and reads.
@@ -37,7 +39,7 @@ APPLICATION_ID = 0x434D6F6B
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 _SCHEMA = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL)",
     "CREATE TABLE tenants (seq INTEGER PRIMARY KEY, client_id TEXT NOT NULL UNIQUE,"
     " settings TEXT NOT NULL)",
     "CREATE TABLE companies (seq INTEGER PRIMARY KEY, client_id TEXT NOT NULL,"
@@ -107,15 +109,18 @@ class StateFile:
         """Everything the file holds."""
         with self._lock:
             try:
-                meta = {key: loads(value) for key, value in self._db.execute("SELECT * FROM meta")}
+                meta = {
+                    key: value if isinstance(value, bytes) else _loads(value)
+                    for key, value in self._db.execute("SELECT key, value FROM meta")
+                }
                 tenants = [
-                    (str(client_id), loads(settings))
+                    (str(client_id), _loads(settings))
                     for client_id, settings in self._db.execute(
                         "SELECT client_id, settings FROM tenants ORDER BY seq"
                     )
                 ]
                 companies = [
-                    (str(client_id), loads(body))
+                    (str(client_id), _loads(body))
                     for client_id, body in self._db.execute(
                         "SELECT client_id, body FROM companies ORDER BY seq"
                     )
@@ -134,11 +139,12 @@ class StateFile:
             try:
                 if world is not None:
                     _write_world(db, world)
-                db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [(key, dumps(value).decode()) for key, value in meta.items()],
-                )
+                if meta:
+                    db.executemany(
+                        "INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [(key, _meta_value(value)) for key, value in meta.items()],
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -150,6 +156,17 @@ class StateFile:
             self._db.close()
 
 
+def _meta_value(value: Any) -> str | bytes:
+    """JSON text, or bytes as they are (the RNG's position: compact, written often)."""
+    return value if isinstance(value, bytes) else dumps(value).decode()
+
+
+def _loads(text: str) -> Any:
+    # The file's own records, written by dumps: parsed without jsonio's depth check, which
+    # guards requests and would add a third to a restore's time.
+    return orjson.loads(text)
+
+
 def _write_world(db: sqlite3.Connection, world: WorldRows) -> None:
     if world.everything:
         db.execute("DELETE FROM companies")
@@ -157,11 +174,12 @@ def _write_world(db: sqlite3.Connection, world: WorldRows) -> None:
     for client_id in world.dropped:
         db.execute("DELETE FROM companies WHERE client_id = ?", (client_id,))
         db.execute("DELETE FROM tenants WHERE client_id = ?", (client_id,))
-    db.executemany(
-        "INSERT INTO tenants (client_id, settings) VALUES (?, ?) "
-        "ON CONFLICT (client_id) DO UPDATE SET settings = excluded.settings",
-        [(client_id, dumps(settings).decode()) for client_id, settings in world.tenants],
-    )
+    if world.tenants:
+        db.executemany(
+            "INSERT INTO tenants (client_id, settings) VALUES (?, ?) "
+            "ON CONFLICT (client_id) DO UPDATE SET settings = excluded.settings",
+            [(client_id, dumps(settings).decode()) for client_id, settings in world.tenants],
+        )
     db.executemany(
         "INSERT INTO companies (client_id, company_id, body) VALUES (?, ?, ?) "
         "ON CONFLICT (client_id, company_id) DO UPDATE SET body = excluded.body",

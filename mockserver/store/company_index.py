@@ -99,6 +99,14 @@ class _OrderIndex:
             self._keys.insert(at, key)
             self._positions.insert(at, position)
 
+    def extend(self, entries: list[tuple[Any, int]]) -> None:
+        """Add many ``(key, position)`` entries, positions ascending and above every one held:
+        one stable sort instead of an insertion into the middle per entry."""
+        merged = [*zip(self._keys, self._positions, strict=True), *entries]
+        merged.sort(key=lambda entry: entry[0])
+        self._keys = [key for key, _ in merged]
+        self._positions = [position for _, position in merged]
+
     def walk(self, descending: bool) -> Iterator[int]:
         """Positions in order. Descending reverses the keys but, like a stable sort with
         ``reverse=True``, keeps equal keys in arrival order."""
@@ -166,6 +174,23 @@ class CompanyIndex:
         self._by_created.add(_created_key(company.created), position)
         self._status_keys.append(frozenset())
         self.connections_changed(company, position)
+
+    def add_all(self, companies: list[CompanyRecord]) -> None:
+        """Index many new companies at once (a restore): as :meth:`add` for each, with the
+        orderings sorted once."""
+        first = len(self._companies)
+        for position, company in enumerate(companies, first):
+            self._companies.append(company)
+            self._ids.add(ql.equality_key(company.id), position)
+            self._names.add(ql.equality_key(company.name), position)
+            self._status_keys.append(frozenset())
+            self.connections_changed(company, position)
+        self._by_name.extend(
+            [(ql.sort_key(c.name), position) for position, c in enumerate(companies, first)]
+        )
+        self._by_created.extend(
+            [(_created_key(c.created), position) for position, c in enumerate(companies, first)]
+        )
 
     def position(self, company: CompanyRecord) -> int:
         """Where ``company`` stands in arrival order."""

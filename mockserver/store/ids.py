@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from array import array
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,19 +29,34 @@ class IdSource:
     already taken (by any tenant): the first create after importing a company would overwrite
     it. Skipping taken ids keeps both promises: ids never collide, and the same seed with the
     same calls (imports included) still gives the same ids.
+
+    Every draw is one ``getrandbits(128)`` (a one-time passcode too), so the generator's
+    position is a single count from its start: a state file writes that count with each
+    change, and a restart replays it (a fraction of a second for a million draws).
     """
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        self._start = rng.getstate()
+        #: Draws since the start (or the last rewind).
+        self.draws = 0
         self._taken: set[str] = set()
+
+    def _draw(self) -> int:
+        self.draws += 1
+        return self.rng.getrandbits(128)
 
     def new_id(self) -> str:
         """A fresh id, never one handed out or claimed before."""
         while True:
-            candidate = new_id(self.rng)
+            candidate = str(uuid.UUID(int=self._draw(), version=4))
             if candidate not in self._taken:
                 self._taken.add(candidate)
                 return candidate
+
+    def otp(self) -> str:
+        """A six-digit one-time passcode (leading zeros kept)."""
+        return f"{self._draw() % 1_000_000:06d}"
 
     def claim(self, ids: Iterable[str]) -> None:
         """Mark ``ids`` as taken (ids imported from a snapshot or a file)."""
@@ -49,6 +65,26 @@ class IdSource:
     def forget(self) -> None:
         """Forget every id taken (a full reset: no record holds one any more)."""
         self._taken.clear()
+
+    def rewind(self) -> None:
+        """Back to the first draw, with no id taken (a full reset)."""
+        self.rng.setstate(self._start)
+        self.draws = 0
+        self._taken.clear()
+
+    def start_bytes(self) -> bytes:
+        """The generator's starting point (its seed's state) as bytes, for a state file."""
+        _, internal, _ = self._start
+        return array("I", internal).tobytes()
+
+    def resume(self, start: bytes, draws: int) -> None:
+        """Stand ``draws`` draws past ``start`` (from :meth:`start_bytes`)."""
+        self._start = (3, tuple(array("I", start)), None)
+        self.rng.setstate(self._start)
+        getrandbits = self.rng.getrandbits
+        for _ in range(draws):
+            getrandbits(128)
+        self.draws = draws
 
     def taken(self, an_id: str) -> bool:
         """Whether ``an_id`` has been handed out or claimed."""

@@ -39,7 +39,7 @@ from mockserver.store.companies import (
 )
 from mockserver.store.company_index import CompanyIndex
 from mockserver.store.configuration import render_configuration, schedule_start
-from mockserver.store.ids import IdSource, new_otp
+from mockserver.store.ids import IdSource
 from mockserver.store.instants import as_utc, one_month_before
 from mockserver.store.limits import MAX_COMPANY_NAME, MAX_LABEL, MAX_MESSAGE, check_length
 from mockserver.store.restore import Fields, SnapshotError, join
@@ -518,7 +518,7 @@ class Tenant:
         params: list[tuple[str, str]] = []
         if merchant is not None:
             params.append(("merchantIdentifier", merchant))
-        params.append(("otp", new_otp(self._env.rng)))
+        params.append(("otp", self._env.ids.otp()))
         if self._env.changes is not None:
             self._env.changes.meta()
         if redirect_url is not None:
@@ -603,6 +603,22 @@ class Tenant:
         return found
 
     @classmethod
+    def from_stored(
+        cls,
+        client_id: str,
+        settings: dict[str, Any],
+        companies: list[CompanyRecord],
+        env: Environment,
+    ) -> Tenant:
+        """A tenant from a state file's records (see :mod:`mockserver.store.stored`)."""
+        tenant = cls(client_id, env)
+        tenant._companies = {company.id: company for company in companies}
+        tenant._index.add_all(companies)
+        tenant._texts.load_json(settings.get("texts", {}), "texts")
+        tenant._visible.load_json(settings.get("visibleAccounts", {}), "visibleAccounts")
+        return tenant
+
+    @classmethod
     def from_json(cls, data: object, env: Environment, at: str = "tenant") -> Tenant:
         """Rebuild a tenant from :meth:`to_json` output, checking every field (SnapshotError
         names the one that is wrong)."""
@@ -616,7 +632,8 @@ class Tenant:
             company = CompanyRecord.from_json(item, where)
             if company.id in tenant._companies:
                 raise SnapshotError(f"{where}.id", f"{company.id} appears twice")
-            tenant._add_company(company)
+            tenant._companies[company.id] = company
+        tenant._index.add_all(list(tenant._companies.values()))
         tenant._texts.load_json(fields.mapping("texts", {}), fields.path("texts"))
         tenant._visible.load_json(
             fields.mapping("visibleAccounts", {}), fields.path("visibleAccounts")

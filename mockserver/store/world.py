@@ -22,8 +22,9 @@ from mockserver.store.catalog import Catalog
 from mockserver.store.changes import Changes
 from mockserver.store.configuration import configuration_template
 from mockserver.store.connections import connection_not_found
-from mockserver.store.ids import IdSource, rng_state, set_rng_state
+from mockserver.store.ids import IdSource
 from mockserver.store.restore import Fields, SnapshotError, join
+from mockserver.store.stored import StoredRecords
 from mockserver.store.syncs import check_sync_duration, sync_not_found
 from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
 
@@ -55,7 +56,8 @@ class WorldRows:
     dropped: list[str]
     #: ``(client_id, company snapshot)`` of each company written.
     companies: list[tuple[str, dict[str, Any]]]
-    #: ``{"syncDuration", "rng"}`` when either moved.
+    #: ``{"syncDuration", "draws"}`` when either moved (see :class:`IdSource`); with
+    #: ``everything``, also ``"rngStart"``: the id generator's starting point, as bytes.
     meta: dict[str, Any] | None
 
 
@@ -88,7 +90,7 @@ class World:
         )
         self._tenants: dict[str, Tenant] = {}
         # What a full reset returns to: the world as it was built.
-        self._start = (rng.getstate(), sync_duration)
+        self._start_duration = sync_duration
 
     @property
     def sync_duration(self) -> float:
@@ -129,9 +131,8 @@ class World:
                     self._env.changes.dropped(client_id)
                 return
             self._tenants.clear()
-            rng_start, self._env.sync_duration = self._start
-            self._env.rng.setstate(rng_start)
-            self._env.ids.forget()
+            self._env.ids.rewind()
+            self._env.sync_duration = self._start_duration
             if self._env.changes is not None:
                 self._env.changes.everything()
 
@@ -152,7 +153,8 @@ class World:
                     for company in tenant.companies_json()
                 ]
                 tenants = [(t.client_id, t.settings_json()) for t in self._tenants.values()]
-                return WorldRows(True, tenants, [], companies, self._meta())
+                meta = {**self._meta(), "rngStart": self._env.ids.start_bytes()}
+                return WorldRows(True, tenants, [], companies, meta)
             found: dict[tuple[str, str], dict[str, Any]] = {}
             for client_id, company_id in taken.companies:
                 tenant = self._tenants.get(client_id)
@@ -172,13 +174,39 @@ class World:
             )
 
     def _meta(self) -> dict[str, Any]:
-        return {"syncDuration": self._env.sync_duration, "rng": rng_state(self._env.rng)}
+        return {"syncDuration": self._env.sync_duration, "draws": self._env.ids.draws}
 
     def restore_meta(self, meta: dict[str, Any]) -> None:
         """Put back the sync duration and the RNG's position from a durable copy."""
         with self._env.lock:
             self._env.sync_duration = check_sync_duration(float(meta["syncDuration"]))
-            set_rng_state(self._env.rng, meta["rng"])
+            self._env.ids.resume(meta["rngStart"], int(meta["draws"]))
+
+    def restore_stored(
+        self,
+        tenants: list[tuple[str, dict[str, Any], list[dict[str, Any]]]],
+        meta: dict[str, Any],
+    ) -> None:
+        """Replace every tenant with a state file's records ``(client_id, settings,
+        companies)`` and put the RNG and sync duration back; marks nothing (the file holds
+        it all already)."""
+        records = StoredRecords()
+        with self._env.lock:
+            built = [
+                Tenant.from_stored(
+                    client_id, settings, [records.company(c) for c in companies], self._env
+                )
+                for client_id, settings, companies in tenants
+            ]
+            self._env.ids.claim(held for tenant in built for held in tenant.held_ids())
+            self._tenants = {tenant.client_id: tenant for tenant in built}
+            self.restore_meta(meta)
+
+    def discard_changes(self) -> None:
+        """Drop the marks made so far (what was just restored is in the file already)."""
+        with self._env.lock:
+            if self._env.changes is not None:
+                self._env.changes.take()
 
     def mark_everything(self) -> None:
         """Mark the whole world changed (a durable copy then writes all of it)."""

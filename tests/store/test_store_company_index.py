@@ -15,6 +15,7 @@ from mockserver.clock import Clock
 from mockserver.errors import BadRequest
 from mockserver.store import Tenant, World
 from mockserver.store.company_index import _OrderIndex
+from mockserver.store.ids import IdSource
 
 NAMES = ["Acme", "acme", "ACME Ltd", "Bramble & Oak", "2021-01-28", "1.0", "1", "10", "zeta"]
 STATUSES = ["PendingAuth", "Linked", "Unlinked", "Deauthorized"]
@@ -156,3 +157,36 @@ def test_an_order_slice_is_a_slice_of_the_stable_sort(
     expected = sorted(range(len(keys)), key=lambda p: keys[p], reverse=descending)
     assert list(index.walk(descending)) == expected
     assert index.slice(descending, start, start + size) == expected[start : start + size]
+
+
+@given(keys=st.lists(st.integers(min_value=0, max_value=4), max_size=30), split=st.integers(0, 30))
+def test_extending_an_order_index_is_adding_one_by_one(keys: list[int], split: int) -> None:
+    one_by_one, extended = _OrderIndex(), _OrderIndex()
+    for position, key in enumerate(keys):
+        one_by_one.add(key, position)
+    for position, key in enumerate(keys[:split]):
+        extended.add(key, position)
+    extended.extend([(key, position) for position, key in enumerate(keys) if position >= split])
+    for descending in (False, True):
+        assert list(extended.walk(descending)) == list(one_by_one.walk(descending))
+
+
+@settings(max_examples=30, deadline=None)
+@given(history=st.lists(steps, max_size=30))
+def test_a_restored_tenant_pages_as_the_original(
+    make_fixtures: Any, history: list[tuple[str, int, int, int]]
+) -> None:
+    tenant = _build(make_fixtures, history)
+    world = World(make_fixtures(), clock=Clock(), rng=random.Random(2))
+    world.load({"version": 1, "tenants": [tenant.to_json()]})
+    restored = world.tenant(tenant.client_id)
+    stored = World(make_fixtures(), clock=Clock(), rng=random.Random(2))
+    stored.restore_stored(
+        [(tenant.client_id, tenant.settings_json(), tenant.companies_json())],
+        {"syncDuration": 30.0, "draws": 0, "rngStart": IdSource(random.Random(3)).start_bytes()},
+    )
+    orderings = [None] + [ql.Ordering(p, d) for p in ORDERS if p for d in (False, True)]
+    for ordering in orderings:
+        expected = tenant.company_page(None, ordering, 0, 10_000)
+        assert restored.company_page(None, ordering, 0, 10_000) == expected
+        assert stored.tenant(tenant.client_id).company_page(None, ordering, 0, 10_000) == expected
