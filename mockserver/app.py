@@ -17,10 +17,11 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Lifespan, Receive, Scope, Send
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 from mockserver.clock import Clock
 from mockserver.control import control_routes
@@ -298,11 +299,30 @@ class MockApp(Starlette):
     ) -> None:
         super().__init__(routes=routes, middleware=middleware, lifespan=lifespan)
         self.resolver = resolver
+        self.codat_stack: ASGIApp = self.router.default
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # A Codat request never matches a route (those are /_mock and /openapi.*): it always
+        # reaches the router's default, the surface, which answers every error itself. Its
+        # stack is the same layers around the surface directly, without Starlette's
+        # exception layer and route matching, which would only cost it time.
+        codat: ASGIApp = self.router.default
+        for cls, args, kwargs in reversed(
+            [Middleware(ServerErrorMiddleware, debug=self.debug), *self.user_middleware]
+        ):
+            codat = cls(codat, *args, **kwargs)
+        self.codat_stack = codat
+        return super().build_middleware_stack()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.resolver.is_codat(scope):
-            self.resolver.resolve(scope, send)
-        await super().__call__(scope, receive, send)
+        if not self.resolver.is_codat(scope):
+            await super().__call__(scope, receive, send)
+            return
+        self.resolver.resolve(scope, send)
+        scope["app"] = self
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        await self.codat_stack(scope, receive, send)
 
 
 def _durable_layer(parts: Components) -> list[Middleware]:

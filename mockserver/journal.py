@@ -8,9 +8,10 @@ the journal keeps at most ``max_entries`` entries (the oldest fall out first) an
 ``max_body_bytes`` of each body.
 
 A full journal must cost the server nothing at the tail, so it is stored compactly: one flat
-tuple per exchange holding only strings, bytes, numbers and datetimes. The garbage collector
-stops tracking such tuples after its first look at them, so 10,000 kept entries add nothing
-to a collection's work; the typed :class:`JournalEntry` is built only when someone reads.
+tuple per exchange holding only strings, bytes, numbers, datetimes and tuples of them. The
+garbage collector stops tracking such tuples after its first look at them, so 10,000 kept
+entries add nothing to a collection's work; the typed :class:`JournalEntry` is built only
+when someone reads.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ from mockserver.clock import Clock, isoformat, system_now, wall_isoformat
 from mockserver.exchange import exchange_of
 
 UTC = timezone.utc
-
-#: At most this many bytes of each side's headers are kept (the rest is cut, marked by "...").
-MAX_HEADER_BYTES = 8192
 
 #: Headers whose values are secrets: only the scheme of an Authorization value is kept.
 _SECRET_HEADERS = frozenset(
@@ -124,52 +122,46 @@ class JournalEntry:
 
 # --- the compact row ---------------------------------------------------------------------------
 #
-# One exchange is kept as a flat tuple of atoms, in this order. Bodies and headers stay bytes
-# (decoded on read); violations are their JSON text.
+# One exchange is kept as a flat tuple of atoms, in this order. Bodies stay bytes and headers
+# tuples of byte pairs (decoded on read); violations are their JSON text.
 
 _SEQ, _MOCK_AT, _STATUS, _OPERATION, _CLIENT = 0, 1, 8, 6, 7
 Row = tuple[Any, ...]
 
 
-def pack_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
-    """Headers as one ``name: value`` line each, secrets masked, at most MAX_HEADER_BYTES."""
-    lines: list[bytes] = []
-    for raw_name, raw_value in headers:
-        name = bytes(raw_name).lower()
-        value = bytes(raw_value)
-        if name in _SECRET_HEADERS:
-            value = _masked(name, value)
-        lines.append(name + b": " + value)
-    packed = b"\n".join(lines)
-    if len(packed) > MAX_HEADER_BYTES:
-        packed = packed[:MAX_HEADER_BYTES] + b"..."
-    return packed
+def mask_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
+    """Headers as kept: the same pairs (names lower-case, as ASGI gives a request's), each
+    secret one replaced by its masked form. Their size is bounded before the journal sees
+    them (:mod:`mockserver.request_bounds` refuses larger requests with 431)."""
+    return tuple(pair if pair[0] not in _SECRET_HEADERS else _masked(*pair) for pair in headers)
 
 
-def _masked(name: bytes, value: bytes) -> bytes:
-    """A secret header's value with the secret gone (an Authorization scheme stays readable)."""
+def _masked(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """A secret header with the secret gone (an Authorization scheme stays readable)."""
     scheme, space, _ = value.partition(b" ")
     if space and name.endswith(b"authorization") and len(scheme) <= 16:
-        return scheme + b" " + _MASK
-    return _MASK
+        return name, scheme + b" " + _MASK
+    return name, _MASK
 
 
-def unpack_headers(packed: bytes) -> Headers:
-    """The ``(name, value)`` pairs :func:`pack_headers` wrote."""
-    if not packed:
-        return []
-    pairs: Headers = []
-    for line in packed.decode("latin-1").split("\n"):
-        name, _, value = line.partition(": ")
-        pairs.append((name, value))
-    return pairs
+def _decoded(headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+
+
+def _encoded(headers: Headers) -> tuple[tuple[bytes, bytes], ...]:
+    return mask_headers(
+        (name.lower().encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+        for name, value in headers
+    )
 
 
 def _text(data: bytes, truncated: bool) -> str:
+    if not truncated:
+        return data.decode("utf-8", "replace")
     # A cut can split a multi-byte character; a non-final decode leaves the partial
     # character out instead of showing a replacement character for it.
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    return decoder.decode(data, final=not truncated)
+    return decoder.decode(data, final=False)
 
 
 def _row_of(entry: JournalEntry) -> Row:
@@ -194,8 +186,8 @@ def _row_of(entry: JournalEntry) -> Row:
         entry.response_body_truncated,
         orjson.dumps(entry.violations) if entry.violations else b"",
         entry.retry_after,
-        "\n".join(f"{k}: {v}" for k, v in entry.request_headers).encode("latin-1", "replace"),
-        "\n".join(f"{k}: {v}" for k, v in entry.response_headers).encode("latin-1", "replace"),
+        _encoded(entry.request_headers),
+        _encoded(entry.response_headers),
         entry.shape,
     )
 
@@ -222,8 +214,8 @@ def _entry_of(row: Row) -> JournalEntry:
         response_body_truncated=row[17],
         violations=orjson.loads(row[18]) if row[18] else [],
         retry_after=row[19],
-        request_headers=unpack_headers(row[20]),
-        response_headers=unpack_headers(row[21]),
+        request_headers=_decoded(row[20]),
+        response_headers=_decoded(row[21]),
         shape=row[22],
     )
 
@@ -518,8 +510,8 @@ class JournalMiddleware:
                 response_cut,
                 orjson.dumps(violations) if violations else b"",
                 retry_after,
-                pack_headers(scope.get("headers", ())),
-                pack_headers(response_headers),
+                mask_headers(scope.get("headers", ())),
+                mask_headers((name.lower(), value) for name, value in response_headers),
                 exchange.shape,
             )
             journal.record_row(row)

@@ -18,12 +18,12 @@ def page_href(
     path: str, page: int, page_size: int, query: str | None = None, order_by: str | None = None
 ) -> str:
     """A link to one page: ``path?page=..&pageSize=..`` plus ``query``/``orderBy`` when set."""
-    params = [("page", str(page)), ("pageSize", str(page_size))]
+    href = f"{path}?page={page}&pageSize={page_size}"
     if query:
-        params.append(("query", query))
+        href += "&query=" + quote(query, safe="")
     if order_by:
-        params.append(("orderBy", order_by))
-    return path + "?" + "&".join(f"{name}={quote(value, safe='')}" for name, value in params)
+        href += "&orderBy=" + quote(order_by, safe="")
+    return href
 
 
 def page_bounds(page: int, page_size: int) -> tuple[int, int]:

@@ -24,19 +24,24 @@ class Match:
 class Router:
     """Finds the operation for ``(method, path)``; 404 for no path, 405 for a wrong method."""
 
-    __slots__ = ("_operations",)
+    __slots__ = ("_by_depth",)
 
     def __init__(self, operations: Iterable[Operation]) -> None:
         # Most literal segments first; among equals, longer templates first. Stable order
         # keeps the match deterministic whatever order the document lists paths in.
-        self._operations = sorted(
-            operations, key=lambda op: (-op.literal_segments, -len(op.path), op.path)
-        )
+        ordered = sorted(operations, key=lambda op: (-op.literal_segments, -len(op.path), op.path))
+        # A parameter matches one segment, never a "/": only templates with as many
+        # segments as the path can match it, so each path tries only those.
+        self._by_depth: dict[int, list[Operation]] = {}
+        for operation in ordered:
+            self._by_depth.setdefault(operation.path.count("/"), []).append(operation)
 
     def match(self, method: str, path: str) -> Match:
         allowed: list[str] = []
         matched_path: str | None = None
-        for operation in self._operations:
+        # One trailing slash is allowed (``/companies/``) and is not a segment.
+        depth = path.count("/") - (len(path) > 1 and path.endswith("/"))
+        for operation in self._by_depth.get(depth, ()):
             found = operation.pattern.match(path)
             if found is None:
                 continue

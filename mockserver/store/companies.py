@@ -140,7 +140,7 @@ class CompanyRecord:
 
     def last_sync(self, now: datetime) -> datetime | None:
         """When the company's latest successful sync finished, as of ``now``."""
-        return last_completed_at(self.syncs, now)
+        return last_completed_at(self.syncs, now) if self.syncs else None
 
     def render_connections(self, now: datetime) -> list[dict[str, Any]]:
         """The company's Connection objects, oldest first."""

@@ -37,6 +37,8 @@ _NAME: Path = ("name",)
 _STATUS: Path = ("dataConnections", "status")
 _CREATED: Path = ("created",)
 
+_NO_KEYS: frozenset[object] = frozenset()
+
 #: Below this many matches an ordered query sorts its matches; above it walks the order.
 SORT_MATCHES_BELOW = 4096
 
@@ -172,7 +174,7 @@ class CompanyIndex:
         self._names.add(ql.equality_key(company.name), position)
         self._by_name.add(ql.sort_key(company.name), position)
         self._by_created.add(_created_key(company.created), position)
-        self._status_keys.append(frozenset())
+        self._status_keys.append(_NO_KEYS)
         self.connections_changed(company, position)
 
     def add_all(self, companies: list[CompanyRecord]) -> None:
@@ -183,7 +185,7 @@ class CompanyIndex:
             self._companies.append(company)
             self._ids.add(ql.equality_key(company.id), position)
             self._names.add(ql.equality_key(company.name), position)
-            self._status_keys.append(frozenset())
+            self._status_keys.append(_NO_KEYS)
             self.connections_changed(company, position)
         self._by_name.extend(
             [(ql.sort_key(c.name), position) for position, c in enumerate(companies, first)]
@@ -203,8 +205,14 @@ class CompanyIndex:
         """Re-read ``company``'s connection statuses (after any connection change)."""
         if position is None:
             position = self.position(company)
-        keys = frozenset(ql.equality_key(c.status) for c in company.connections.values())
         old = self._status_keys[position]
+        keys = (
+            frozenset(ql.equality_key(c.status) for c in company.connections.values())
+            if company.connections
+            else _NO_KEYS
+        )
+        if keys == old:
+            return
         for key in old - keys:
             self._statuses.remove(key, position)
         for key in keys - old:

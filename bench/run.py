@@ -1,0 +1,504 @@
+#!/usr/bin/env python3
+"""codat-mock beside Stoplight Prism 5.16 under the same wrk load, then page latency as one
+tenant grows to 100,000 companies.
+
+    python bench/run.py                 # 30 s a run (about 4 minutes in all)
+    python bench/run.py --seconds 10    # a quicker look
+    python bench/run.py --no-prism      # codat-mock alone (no npm needed)
+
+What it does, all on 127.0.0.1 and bounded in time:
+
+1. finds wrk (installs it with apt-get when missing and run as root) and Prism 5.16 (the
+   first time, ``npm install @stoplight/prism-cli@5.16.x`` into a cache directory);
+2. starts ``codat-mock serve`` (request validation, the journal and the request log all on,
+   as a user runs it; the log goes to /dev/null) and ``prism mock`` on Codat's published
+   spec, each on a free port;
+3. runs the same load against each, back to back: wrk, 1 thread, 16 connections, on
+   ``GET /companies`` (a tenant holding one company with one connection; Prism answers its
+   example, also one company with one connection) and ``POST /companies``; a few seconds of
+   warm-up first, unrecorded, so Node's JIT is warm;
+4. prints req/s, p50 and p99 for each, the ratio, and the CPU time each server spent per
+   request (from /proc: the machine-independent part of the picture);
+5. prints how long the mock's garbage collector paused under that load;
+6. grows one tenant to 1,000, 10,000 and 100,000 companies and prints the page latency (one
+   connection) for no query, an indexed query and an orderBy, the mock's memory at 100,000,
+   and its startup time.
+
+The machine's load matters: compare the two servers within one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import gc
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PRISM_VERSION = "5.16"
+SPEC_NAME = "Codat-Sync-Commerce.yaml"
+SPEC_PLACES = (
+    Path("/work/shared/upstream") / SPEC_NAME,
+    REPO.parent / "shared" / "upstream" / SPEC_NAME,
+)
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "codat-mock-bench"
+SIZES = (1_000, 10_000, 100_000)
+
+
+def basic(key: str) -> str:
+    return "Basic " + base64.b64encode(key.encode()).decode()
+
+
+GET_AUTH = basic("bench-get")
+POST_AUTH = basic("bench-post")
+SCALE_AUTH = basic("bench-scale")
+
+
+# --- tools -------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("bench: installing wrk with apt-get ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit("bench: wrk is needed (Debian: apt-get install wrk)")
+    return found
+
+
+def ensure_prism(cache: Path) -> str:
+    prism = cache / "node_modules" / ".bin" / "prism"
+    if not prism.exists():
+        if not shutil.which("npm"):
+            sys.exit("bench: Prism needs npm (or pass --no-prism)")
+        print(f"bench: installing Prism {PRISM_VERSION} into {cache} (once) ...", flush=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(cache),
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                f"@stoplight/prism-cli@{PRISM_VERSION}.x",
+            ],
+            check=True,
+            timeout=900,
+        )
+    version = subprocess.run(
+        [str(prism), "--version"], capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+    if not version.startswith(PRISM_VERSION + "."):
+        sys.exit(f"bench: expected Prism {PRISM_VERSION}.x in {cache}, found {version!r}")
+    return str(prism)
+
+
+def find_spec(given: str | None) -> Path:
+    for place in [Path(given)] if given else SPEC_PLACES:
+        if place.exists():
+            return place
+    sys.exit(
+        f"bench: Codat's published spec not found (looked in {', '.join(map(str, SPEC_PLACES))}); pass --spec"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- servers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    base: str
+    startup_seconds: float
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the server process, all its threads."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log.read_text(errors="replace")
+
+
+def start(name: str, argv: list[str], port: int, ready_path: str, workdir: Path) -> Server:
+    log = workdir / f"{name}.log"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=log.open("wb"), cwd=REPO, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = started + 120
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"bench: {name} exited at startup:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(base + ready_path, timeout=1):
+                pass
+        except urllib.error.HTTPError:
+            pass  # an answer all the same: the server is up
+        except OSError:
+            time.sleep(0.01)
+            continue
+        return Server(name, process, base, time.perf_counter() - started, log)
+    process.kill()
+    sys.exit(f"bench: {name} did not start within 120 s")
+
+
+def call(base: str, method: str, path: str, auth: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Authorization", auth)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def lua(method: str, auth: str, body: str | None = None, *, count_to: int | None = None) -> str:
+    """A wrk script: ``body`` may use ``{n}``, a number counting up from 1 per request."""
+    lines = [
+        f'wrk.method = "{method}"',
+        f'wrk.headers["Authorization"] = "{auth}"',
+        "local n = 0",
+    ]
+    if body is not None:
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+        # A Lua expression: the JSON text in long brackets, with n spliced in.
+        template = "[[" + json.dumps(body).replace("{n}", "]] .. n .. [[") + "]]"
+        lines.append(
+            f"request = function() n = n + 1; return wrk.format(nil, nil, nil, {template}) end"
+        )
+    if count_to is not None:
+        lines.append("local done = 0")
+        lines.append(
+            f"response = function() done = done + 1; if done >= {count_to} then wrk.thread:stop() end end"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def wrk(
+    binary: str, url: str, script: str, workdir: Path, *, seconds: float, connections: int = 16
+) -> Load:
+    path = workdir / "load.lua"
+    path.write_text(script)
+    out = subprocess.run(
+        [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(path), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    if not (rps and total and "50" in latency):
+        sys.exit(f"bench: could not read wrk's output:\n{out}")
+    return Load(
+        float(rps.group(1)), _ms(latency["50"]), _ms(latency["99"]), int(total.group(1)), errors
+    )
+
+
+# --- the comparison ----------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    label: str
+    mock: Load
+    mock_cpu_us: float
+    prism: Load | None
+    prism_cpu_us: float | None
+
+
+def measure(
+    server: Server, binary: str, script: str, workdir: Path, seconds: float
+) -> tuple[Load, float]:
+    url = server.base + "/companies"
+    wrk(binary, url, script, workdir, seconds=min(3.0, seconds))  # warm-up, not recorded
+    before = server.cpu_seconds()
+    load = wrk(binary, url, script, workdir, seconds=seconds)
+    return load, (server.cpu_seconds() - before) / max(load.requests, 1) * 1e6
+
+
+def compare(args: argparse.Namespace, binary: str, workdir: Path) -> tuple[list[Row], Server]:
+    mock = start(
+        "codat-mock",
+        [sys.executable, __file__, "_serve", "--port", str(port := free_port())],
+        port,
+        "/_mock/health",
+        workdir,
+    )
+    company = call(mock.base, "POST", "/companies", GET_AUTH, {"name": "Bench Co"})
+    call(
+        mock.base,
+        "POST",
+        f"/companies/{company['id']}/connections",
+        GET_AUTH,
+        {"platformKey": "fztf"},
+    )
+    prism = None
+    if not args.no_prism:
+        prism_bin = ensure_prism(Path(args.cache))
+        port = free_port()
+        prism = start(
+            "prism",
+            [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), str(find_spec(args.spec))],
+            port,
+            "/companies",
+            workdir,
+        )
+    rows = []
+    for label, script_for in (
+        ("GET /companies", lambda auth: lua("GET", auth)),
+        ("POST /companies", lambda auth: lua("POST", auth, {"name": "Bench Co {n}"})),
+    ):
+        auth = GET_AUTH if label.startswith("GET") else POST_AUTH
+        mine, mine_cpu = measure(mock, binary, script_for(auth), workdir, args.seconds)
+        theirs, theirs_cpu = (None, None)
+        if prism is not None:
+            theirs, theirs_cpu = measure(prism, binary, script_for(auth), workdir, args.seconds)
+        rows.append(Row(label, mine, mine_cpu, theirs, theirs_cpu))
+    if prism is not None:
+        prism.stop()
+    return rows, mock
+
+
+def print_comparison(rows: list[Row], seconds: float) -> None:
+    print(
+        f"\nwrk -t1 -c16 -d{seconds:g}s, back to back on this machine ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end)\n"
+    )
+    print("| | codat-mock | Prism 5.16 | ratio |")
+    print("|---|---:|---:|---:|")
+    for row in rows:
+        prism = row.prism
+        ratio = f"{row.mock.rps / prism.rps:.1f}x" if prism else "–"
+        print(
+            f"| {row.label} req/s | {row.mock.rps:,.0f} | {prism.rps:,.0f} | {ratio} |"
+            if prism
+            else f"| {row.label} req/s | {row.mock.rps:,.0f} | – | – |"
+        )
+        print(
+            f"| {row.label} p50 / p99 | {row.mock.p50_ms:.2f} / {row.mock.p99_ms:.2f} ms | "
+            + (f"{prism.p50_ms:.2f} / {prism.p99_ms:.2f} ms | |" if prism else "– | |")
+        )
+        cpu = f"{row.prism_cpu_us:,.0f} µs" if row.prism_cpu_us is not None else "–"
+        cpu_ratio = f"{row.prism_cpu_us / row.mock_cpu_us:.1f}x" if row.prism_cpu_us else ""
+        print(f"| {row.label} CPU per request | {row.mock_cpu_us:,.0f} µs | {cpu} | {cpu_ratio} |")
+        errors = row.mock.errors + (prism.errors if prism else 0)
+        if errors:
+            print(
+                f"| {row.label} errors (non-2xx, socket) | {row.mock.errors} | {prism.errors if prism else '–'} | |"
+            )
+
+
+def print_gc(log: str) -> None:
+    lines = [line.split("gc-watch: ", 1)[1] for line in log.splitlines() if "gc-watch: " in line]
+    if lines:
+        print("\nThe mock's garbage collector during those runs (journal full):")
+        for line in lines:
+            print(f"  {line}")
+
+
+# --- scaling -----------------------------------------------------------------------------------
+
+
+def grow(server: Server, binary: str, workdir: Path, have: int, want: int) -> int:
+    """POST companies named "Company {n}" until the tenant holds at least ``want``."""
+    while have < want:
+        script = lua("POST", SCALE_AUTH, {"name": f"Company {{n}}-{have}"}, count_to=want - have)
+        wrk(binary, server.base + "/companies", script, workdir, seconds=120)
+        have = int(call(server.base, "GET", "/companies?pageSize=1", SCALE_AUTH)["totalResults"])
+    return have
+
+
+def scaling(binary: str, workdir: Path, seconds: float) -> None:
+    port = free_port()
+    server = start(
+        "codat-mock-scaling",
+        [sys.executable, __file__, "_serve", "--port", str(port)],
+        port,
+        "/_mock/health",
+        workdir,
+    )
+    print(
+        f"\nPage latency as one tenant grows (wrk, 1 connection, {seconds:g} s a cell, p50 / p99; pages of 100)\n"
+    )
+    print(
+        "| companies | no query (last page) | query=name=… (indexed) | orderBy=-created (last page) |"
+    )
+    print("|---:|---:|---:|---:|")
+    have = 0
+    for size in SIZES:
+        have = grow(server, binary, workdir, have, size)
+        last = max(1, have // 100)
+        cells = []
+        for path in (
+            f"/companies?page={last}&pageSize=100",
+            "/companies?query=" + urllib.request.quote(f"name=Company 7-{size // 2}"),
+            f"/companies?orderBy=-created&page={last}&pageSize=100",
+        ):
+            load = wrk(
+                binary,
+                server.base + path,
+                lua("GET", SCALE_AUTH),
+                workdir,
+                seconds=seconds,
+                connections=1,
+            )
+            cells.append(f"{load.p50_ms:.2f} / {load.p99_ms:.2f} ms")
+        print(f"| {have:,} | " + " | ".join(cells) + " |")
+    print(f"\nMemory at {have:,} companies: {server.rss_mb():.0f} MB RSS")
+    server.stop()
+
+
+# --- the server under watch --------------------------------------------------------------------
+
+
+def serve_watched(argv: list[str]) -> int:
+    """``codat-mock serve`` with each garbage collection timed; a summary on stderr at exit.
+
+    Collections before ``serve`` freezes its startup heap are left out: they are startup.
+    """
+    sys.path.insert(0, str(REPO))
+    from mockserver.cli import main
+
+    pauses: dict[int, list[tuple[float, float]]] = {0: [], 1: [], 2: []}
+    began = [0.0, 0.0]
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        if not gc.get_freeze_count():
+            return
+        if phase == "start":
+            began[0], began[1] = time.perf_counter(), time.thread_time()
+        elif began[0]:
+            wall = (time.perf_counter() - began[0]) * 1000
+            cpu = (time.thread_time() - began[1]) * 1000
+            pauses[int(info["generation"])].append((wall, cpu))
+
+    gc.callbacks.append(watch)
+    try:
+        return main(["serve", *argv])
+    finally:
+        for generation, seen in pauses.items():
+            wall = max((p[0] for p in seen), default=0.0)
+            cpu = max((p[1] for p in seen), default=0.0)
+            print(
+                f"gc-watch: generation {generation}: {len(seen)} collections, longest "
+                f"{wall:.2f} ms wall ({cpu:.2f} ms of CPU)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["_serve"]:
+        return serve_watched(sys.argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="length of each measured run (default 30)"
+    )
+    parser.add_argument(
+        "--scaling-seconds", type=float, default=3.0, help="length of each scaling cell (default 3)"
+    )
+    parser.add_argument("--no-prism", action="store_true", help="measure codat-mock alone")
+    parser.add_argument("--no-scaling", action="store_true", help="leave out the scaling table")
+    parser.add_argument(
+        "--spec", help=f"Codat's published spec (default: {SPEC_PLACES[0]} or ../shared/upstream)"
+    )
+    parser.add_argument(
+        "--cache", default=str(CACHE), help=f"where Prism is installed (default {CACHE})"
+    )
+    args = parser.parse_args()
+    binary = ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="codat-mock-bench-") as tmp:
+        workdir = Path(tmp)
+        rows, mock = compare(args, binary, workdir)
+        startup = mock.startup_seconds
+        log = mock.stop()
+        print_comparison(rows, args.seconds)
+        print_gc(log)
+        get = rows[0]
+        print(
+            f"\nPer core: codat-mock is one process with one event loop, so it uses one core. It spent "
+            f"{get.mock_cpu_us:.0f} µs of CPU per GET and {rows[1].mock_cpu_us:.0f} µs per POST here: "
+            f"one free core serves about {1e6 / get.mock_cpu_us:,.0f} GET/s or {1e6 / rows[1].mock_cpu_us:,.0f} POST/s "
+            "(wrk and the kernel's loopback need CPU too; on a shared machine expect less). "
+            "More throughput: run one mock per core, each with its own state."
+        )
+        print(f"Startup: /_mock/health answered {startup:.2f} s after the process started.")
+        if not args.no_scaling:
+            scaling(binary, workdir, args.scaling_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
