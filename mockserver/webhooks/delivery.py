@@ -364,11 +364,13 @@ class WebhookHub:
         with self._cond:
             self._cond.notify_all()
 
-    def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until no attempt is due on the mock clock and none is in flight.
+    def wait_idle(self, timeout: float = 5.0, *, consumer_id: str | None = None) -> bool:
+        """Wait until no attempt is due on the mock clock and none is in flight (only
+        ``consumer_id``'s, when given: another consumer may hang for good).
 
         Returns whether that happened within ``timeout`` real seconds. Attempts scheduled in
-        the mock future do not count: advance the clock to make them due.
+        the mock future do not count: advance the clock to make them due. Once it returns
+        true, every attempt sent so far has its outcome in the log and its retry scheduled.
         """
         if not self.running:
             raise RuntimeError("the webhook worker is not running; call start() first")
@@ -376,7 +378,7 @@ class WebhookHub:
         with self._cond:
             # Wake the worker too, in case the clock moved without clock_moved().
             self._cond.notify_all()
-            while self._busy():
+            while self._busy(consumer_id):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -542,8 +544,11 @@ class WebhookHub:
             and (consumer_id is None or m.consumer.id == consumer_id)
         ]
 
-    def _busy(self) -> bool:
-        return any(m.in_flight for m in self._messages) or bool(self._claimable(self.clock.now()))
+    def _busy(self, consumer_id: str | None = None) -> bool:
+        in_flight = (m for m in self._messages if m.in_flight)
+        if any(consumer_id is None or m.consumer.id == consumer_id for m in in_flight):
+            return True
+        return bool(self._claimable(self.clock.now(), consumer_id))
 
     def _claim(self, consumer_id: str) -> _Message | None:
         ready = self._claimable(self.clock.now(), consumer_id)

@@ -206,6 +206,8 @@ def test_the_webhooks_page_shows_a_failed_delivery_and_its_next_retry(
                 request={"company_id": company.id, "request_body": {"platform_key": "gbol"}}
             )
         assert receiver.wait_for(1)
+        # The receiver answers before the hub records the failure and schedules the retry.
+        assert mock.components.webhooks.wait_idle()
         page.get(f"{mock.url}/_mock/ui/webhooks")
         wait_for(page, lambda d: rows(d, f'#consumers tr[data-consumer-id="{consumer["id"]}"]'))
         (message,) = ctl.get("/_mock/webhooks/messages").json()["messages"]

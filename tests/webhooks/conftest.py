@@ -87,11 +87,14 @@ def hub(clock: Clock, receiver: Receiver) -> Iterator[WebhookHub]:
     running.stop()
 
 
-def advance(hub: WebhookHub, clock: Clock, seconds: float) -> None:
-    """Move the mock clock, tell the hub, and wait until everything due has been sent."""
+def advance(
+    hub: WebhookHub, clock: Clock, seconds: float, *, consumer_id: str | None = None
+) -> None:
+    """Move the mock clock, tell the hub, and wait until everything due has been sent (to
+    ``consumer_id``, when given)."""
     clock.advance(seconds)
     hub.clock_moved()
-    assert hub.wait_idle(5.0)
+    assert hub.wait_idle(5.0, consumer_id=consumer_id)
 
 
 @contextmanager

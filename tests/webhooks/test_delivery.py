@@ -513,8 +513,12 @@ def test_a_receiver_that_never_answers_does_not_delay_another_consumer(
     other = hub.consumers.add(RECEIVER_URL)
     hub.emit("connection.deleted", BODY)
     assert hang.entered.wait(5)
-    assert receiver.wait_for(2, timeout=10)  # the hung request, then the other's
+    # Idle is the hub's word that the outcome is recorded; the receiver seeing the request
+    # comes before that.
+    assert hub.wait_idle(10, consumer_id=other.id)
     assert not hang.release.is_set()
+    assert len(receiver.to(RECEIVER_URL)) == 1
+    assert not hub.wait_idle(0.01)  # the hanging consumer's attempt is still in flight
     assert [(a.consumer_id, a.outcome) for a in hub.deliveries(consumer_id=other.id)] == [
         (other.id, "delivered")
     ]
@@ -530,13 +534,18 @@ def test_another_consumers_retries_run_on_the_mock_clock_while_one_hangs(
     first = hub.emit("connection.deleted", BODY)
     second = hub.emit("connection.deleted", {**BODY, "id": "e2"})
     assert hang.entered.wait(5)
-    assert receiver.wait_for(3, timeout=10)
-    clock.advance(5)
-    hub.clock_moved()
-    assert receiver.wait_for(5, timeout=10)
+    # Both first attempts failed and their retries are scheduled before the clock moves:
+    # each retry counts from its failure, so a clock moved earlier would put it later.
+    assert hub.wait_idle(10, consumer_id=other.id)
+    assert len(receiver.to(RECEIVER_URL)) == 2
+    advance(hub, clock, 5, consumer_id=other.id)
     assert not hang.release.is_set()
-    log = hub.deliveries(consumer_id=other.id)
     # Its own order holds: the first message's attempts before the second's at each step.
+    sent = [r.headers["webhook-id"] for r in receiver.to(RECEIVER_URL)]
+    assert sent == [first, second, first, second]
+    # The log is in the order attempts were scheduled: the first message's retry may be
+    # scheduled before the second message is emitted, so compare step by step.
+    log = sorted(hub.deliveries(consumer_id=other.id), key=lambda a: a.number)
     assert [(a.message_id, a.number, a.outcome) for a in log] == [
         (first, 1, "failed"),
         (second, 1, "failed"),
@@ -544,6 +553,7 @@ def test_another_consumers_retries_run_on_the_mock_clock_while_one_hangs(
         (second, 2, "delivered"),
     ]
     assert [a.scheduled for a in log] == [T0, T0, T0 + seconds(5), T0 + seconds(5)]
+    assert [a.sent_at for a in log] == [T0, T0, T0 + seconds(5), T0 + seconds(5)]
     hang.release.set()
     assert hub.wait_idle(10.0)
     assert [m.status for m in hub.messages() if m.consumer_id == hanging.id] == [
