@@ -42,9 +42,11 @@ class RateLimitMiddleware:
         if exchange is None or not limiter.config.enabled:
             await self.app(scope, receive, send)
             return
-        # Unauthenticated calls count against the IP limit only.
+        # Unauthenticated calls count against the IP limit only. A client not seen before
+        # has no companies yet; its tenant is made by the surface, if the call gets there.
         client_id = exchange.client_id
-        active = self.world.tenant(client_id).active_company_count() if client_id else 0
+        tenant = self.world.existing_tenant(client_id) if client_id else None
+        active = tenant.active_company_count() if tenant is not None else 0
         peer = scope.get("client")
         admission = limiter.admit(
             client_id=client_id, ip=peer[0] if peer else None, active_companies=active

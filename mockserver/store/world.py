@@ -115,6 +115,12 @@ class World:
                     self._env.changes.tenant(client_id)
             return found
 
+    def existing_tenant(self, client_id: str) -> Tenant | None:
+        """The tenant of ``client_id`` if it has been used; unlike :meth:`tenant`, never
+        creates one (for layers that only look, such as the rate limits)."""
+        with self._env.lock:
+            return self._tenants.get(client_id)
+
     def client_ids(self) -> list[str]:
         """The client ids that have a tenant, in order of first use."""
         with self._env.lock:

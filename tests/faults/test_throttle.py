@@ -129,6 +129,16 @@ def test_unauthenticated_requests_count_against_the_ip_only(client: TestClient) 
     assert journal(client)[-1]["clientId"] is None
 
 
+def test_a_refused_call_of_a_new_client_leaves_no_tenant_behind(
+    client: TestClient, other_auth: dict[str, str]
+) -> None:
+    limit(client, perIpPerMinute=1)
+    assert client.get("/companies").status_code == 200  # the IP's one call: API_KEY's tenant
+    assert client.get("/companies", headers=other_auth).status_code == 429
+    tenants = ok(client.get("/_mock/state"))["tenants"]
+    assert [tenant["clientId"] for tenant in tenants] == [client_id_for(API_KEY)]
+
+
 def test_the_ip_window_runs_on_the_mock_clock(client: TestClient) -> None:
     limit(client, perIpPerMinute=1)
     assert client.get("/companies").status_code == 200

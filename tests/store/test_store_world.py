@@ -65,6 +65,14 @@ def test_the_same_client_gets_the_same_tenant(world: World) -> None:
     assert world.client_ids() == ["a", "b"]
 
 
+def test_looking_for_a_tenant_creates_none(world: World) -> None:
+    assert world.existing_tenant("a") is None
+    assert world.client_ids() == []
+    created = world.tenant("a")
+    assert world.existing_tenant("a") is created
+    assert world.client_ids() == ["a"]
+
+
 def test_tenants_are_isolated(world: World) -> None:
     a, b = world.tenant("a"), world.tenant("b")
     a.create_company("Only in A")
