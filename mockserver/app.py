@@ -212,6 +212,12 @@ def create_app(
 
     app = MockApp(
         resolver,
+        bounds=functools.partial(
+            RequestBounds,
+            max_header_bytes=MAX_HEADER_BYTES,
+            max_url_bytes=MAX_URL_BYTES,
+            respond=lambda err: error_response(err, parts.correlation()),
+        ),
         lifespan=lifespan,
         routes=[
             Mount(
@@ -242,19 +248,12 @@ def create_app(
             Route("/openapi.yaml", openapi_yaml, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
         ],
-        # Behind the front layer (MockApp resolves each Codat request once), outermost
-        # first: over-large headers and URLs are refused before anything journals them; the
-        # journal sees everything else the client saw (faults included); faults come before
-        # rate limits, which come before the Codat surface. Each layer passes by what is not
-        # a Codat request.
+        # Behind the front layer (MockApp bounds every request, then resolves each Codat
+        # request once), outermost first: the journal sees everything the client saw (faults
+        # included); faults come before rate limits, which come before the Codat surface.
+        # Each layer passes by what is not a Codat request.
         middleware=[
             *_durable_layer(parts),
-            Middleware(
-                RequestBounds,
-                max_header_bytes=MAX_HEADER_BYTES,
-                max_url_bytes=MAX_URL_BYTES,
-                respond=lambda err: error_response(err, parts.correlation()),
-            ),
             Middleware(
                 JournalMiddleware,
                 journal=parts.journal,
@@ -284,15 +283,17 @@ def create_app(
 
 
 class MockApp(Starlette):
-    """Starlette behind the front layer: each Codat request is resolved once (headers,
-    operation, caller) before any middleware runs, together with the one thing ASGI cannot
-    express: the raw connection, found before any middleware wraps ``send``, so that fault
-    rules can drop it."""
+    """Starlette behind the front layer: ``bounds`` refuses over-large headers and URLs
+    first, so nothing else reads them (the control API's included); then each Codat request
+    is resolved once (headers, operation, caller) before any middleware runs, together with
+    the one thing ASGI cannot express: the raw connection, found before any middleware wraps
+    ``send``, so that fault rules can drop it."""
 
     def __init__(
         self,
         resolver: Resolver,
         *,
+        bounds: Callable[[ASGIApp], ASGIApp],
         routes: Sequence[BaseRoute],
         middleware: Sequence[Middleware],
         lifespan: Lifespan[Starlette],
@@ -300,6 +301,7 @@ class MockApp(Starlette):
         super().__init__(routes=routes, middleware=middleware, lifespan=lifespan)
         self.resolver = resolver
         self.codat_stack: ASGIApp = self.router.default
+        self.front = bounds(self._within_bounds)
 
     def build_middleware_stack(self) -> ASGIApp:
         # A Codat request never matches a route (those are /_mock and /openapi.*): it always
@@ -315,6 +317,9 @@ class MockApp(Starlette):
         return super().build_middleware_stack()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.front(scope, receive, send)
+
+    async def _within_bounds(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.resolver.is_codat(scope):
             await super().__call__(scope, receive, send)
             return

@@ -3,8 +3,9 @@
 uvicorn takes in request lines and headers of any size, so the app bounds them itself,
 before any layer reads them: headers (every name and value together) over the limit are a
 431, a path and query string over theirs a 414, both in Codat's error shape. This runs for
-the Codat surface and the control API alike, outside the journal, so that nothing of an
-over-large request is kept. Bodies are bounded where they are read (mockserver.bodies).
+the Codat surface and the control API alike, at the very front (``MockApp`` puts it before
+the resolver and every middleware), so that nothing of an over-large request is parsed or
+kept. Bodies are bounded where they are read (mockserver.bodies).
 """
 
 from __future__ import annotations

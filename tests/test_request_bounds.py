@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.types import Scope, Send
 
+from mockserver.app import MockApp
+from mockserver.exchange import Exchange
+from mockserver.resolve import Resolver
 from mockserver.settings import (
     MAX_CONTROL_BODY_BYTES,
     MAX_HEADER_BYTES,
@@ -24,6 +28,31 @@ def _header_of(total: int) -> dict[str, str]:
 def test_headers_over_the_bound_are_431(client: TestClient, path: str) -> None:
     response = client.get(path, headers=_header_of(MAX_HEADER_BYTES))
     expect_error(response, 431, f"The request's headers are larger than {MAX_HEADER_BYTES} bytes.")
+
+
+class CountingResolver(Resolver):
+    """The app's resolver, noting the path of every request it resolves."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        super().__init__(resolver.router)
+        self.paths: list[str] = []
+
+    def resolve(self, scope: Scope, send: Send | None = None) -> Exchange:
+        self.paths.append(scope["path"])
+        return super().resolve(scope, send)
+
+
+def test_an_over_large_request_is_refused_before_anything_resolves_it(
+    client: TestClient,
+) -> None:
+    app = client.app
+    assert isinstance(app, MockApp)
+    resolver = app.resolver = CountingResolver(app.resolver)
+    assert client.get("/companies", headers=_header_of(MAX_HEADER_BYTES)).status_code == 431
+    assert client.get("/companies", params={"query": "q" * MAX_URL_BYTES}).status_code == 414
+    assert resolver.paths == []
+    ok(client.get("/companies"))
+    assert resolver.paths == ["/companies"]
 
 
 def test_headers_under_the_bound_are_served(client: TestClient) -> None:
