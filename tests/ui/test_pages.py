@@ -37,6 +37,8 @@ def test_the_clock_button_completes_a_sync_on_the_world_page(
     sync_id = summary.commerce_sync_id
     page.get(f"{mock.url}/_mock/ui/world")
     wait_for(page, lambda d: sync_code(d, sync_id) == "1000")
+    completes = f'tr[data-sync-id="{sync_id}"] td.completes'
+    assert page.find_element(By.CSS_SELECTOR, completes).text == "2026-03-02T09:00:30Z (in 30 s)"
     card = page.find_element(By.CSS_SELECTOR, f'article[data-company-id="{company.id}"]')
     assert card.find_element(By.CSS_SELECTOR, "h3").text.startswith("World Cafe")
 
@@ -44,6 +46,7 @@ def test_the_clock_button_completes_a_sync_on_the_world_page(
     wait_for(page, lambda d: sync_code(d, sync_id) == "2000")
     sync_row = page.find_element(By.CSS_SELECTOR, f'tr[data-sync-id="{sync_id}"]')
     assert "2000 Complete" in sync_row.text
+    assert page.find_element(By.CSS_SELECTOR, completes).text == "2026-03-02T09:00:30Z"
     assert ctl.get("/_mock/clock").json()["now"] == "2026-03-02T09:01:00Z"
 
     # Every id links to the requests that touched it: here, the create and the sync request.

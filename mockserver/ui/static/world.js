@@ -41,6 +41,15 @@
         h("td", {}, c.lastSync || "–")))));
   }
 
+  let now = null; // the mock clock as of the last answer
+  /** How long from the mock clock's now until `iso`, for a sync still running. */
+  function until(iso) {
+    const seconds = Math.max(0, (Date.parse(iso) - Date.parse(now)) / 1000);
+    if (seconds < 120) return `${Math.round(seconds)} s`;
+    if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+    return `${Math.round(seconds / 3600)} h`;
+  }
+
   function syncs(company) {
     if (!company.syncs.length) return h("p", { class: "muted" }, "No syncs.");
     return h("table", { class: "grid syncs" },
@@ -51,7 +60,8 @@
           badge(`${s.syncStatusCode} ${s.syncStatus}`, syncKind(s.syncStatusCode)),
           s.forced ? h("span", { class: "muted" }, " forced") : null),
         h("td", {}, s.requestedAt),
-        h("td", {}, s.completesAt),
+        h("td", { class: "completes" }, s.completesAt,
+          s.syncStatusCode < 2000 && !s.forced ? h("span", { class: "muted" }, ` (in ${until(s.completesAt)})`) : null),
         h("td", {}, s.syncUtc || "–"),
         h("td", {}, `${s.syncDateRangeUtc.start} → ${s.syncDateRangeUtc.finish}`),
         h("td", {}, s.errorMessage || "")))));
@@ -87,7 +97,10 @@
   async function refresh() {
     const world = await api("/world");
     document.getElementById("world-now").textContent = world.now;
-    const key = JSON.stringify(world.tenants);
+    now = world.now;
+    // The clock matters to the page only while a sync runs ("completes in ...").
+    const running = world.tenants.some((t) => t.companies.some((c) => c.syncs.some((s) => s.syncStatusCode < 2000)));
+    const key = JSON.stringify([world.tenants, running ? now : null]);
     if (key === shown) return; // unchanged: leave the page as the reader left it
     shown = key;
     const open = new Set([...root.querySelectorAll("details[open]")]
