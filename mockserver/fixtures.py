@@ -22,6 +22,7 @@ from typing import Any, TypeAlias
 
 import yaml
 
+from mockserver.auth import client_id_for
 from mockserver.errors import CodatMockError
 from mockserver.fixture_shapes import (
     BRANDING,
@@ -52,7 +53,11 @@ __all__ = [
 SchemaCheck: TypeAlias = Callable[[str, Any], list[str]]
 
 #: The fixture files, by name (without suffix), in the order they are read.
-FIXTURE_NAMES = ("integrations", "branding", "configuration", "texts", "visible_accounts")
+FIXTURE_NAMES = (
+    "integrations", "branding", "configuration", "texts", "visible_accounts", "world",
+)  # fmt: skip
+#: Fixture files a folder may leave out: the seeded world (companies, connections, syncs).
+OPTIONAL_NAMES = frozenset({"world"})
 #: The locales the text endpoints accept.
 LOCALES = ("en-us", "fr-fr")
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -72,6 +77,12 @@ class Fixtures:
     texts: dict[str, dict[str, dict[str, Any]]]
     #: platformKey -> the default list of visible account names.
     visible_accounts: dict[str, list[str]]
+    #: The seeded world: tenants as ``GET /_mock/state`` lists them, each with its
+    #: ``clientId`` (an ``apiKey`` in the file is turned into its client id). The store checks
+    #: them as it checks any snapshot, naming :attr:`world_source` and the field.
+    world: list[dict[str, Any]] = field(default_factory=list)
+    #: The file(s) the seeded world came from.
+    world_source: str = "fixtures"
 
 
 class FixtureError(CodatMockError, ValueError):
@@ -231,7 +242,7 @@ def _read_directory(directory: Path, *, complete: bool, report: _Report) -> dict
             source = _read_file(name, present[0], report)
             if source is not None:
                 sources[name] = source
-        elif complete:
+        elif complete and name not in OPTIONAL_NAMES:
             report.add(display, name, f"missing: expected {name}.yaml, .yml or .json")
     return sources
 
@@ -284,6 +295,8 @@ class _Merged:
     texts: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     configuration: dict[str, Any] = field(default_factory=dict)
     configuration_from: list[str] = field(default_factory=list)
+    world: list[dict[str, Any]] = field(default_factory=list)
+    world_from: list[str] = field(default_factory=list)
 
     def add_layer(self, sources: dict[str, _Source]) -> None:
         """Check one directory's files and lay them over what is already here."""
@@ -308,6 +321,8 @@ class _Merged:
                 for key, entry in texts.items():
                     if self._check(source, _A_LOCALIZATION, entry, child(path, key)):
                         self.texts.setdefault(locale, {})[key] = entry
+        if source := sources.get("world"):
+            self._add_world(source)
         source = sources.get("configuration")
         if source and self._check(source, _A_CONFIGURATION, source.data, "configuration"):
             self.configuration = _deep_merge(self.configuration, source.data)
@@ -334,6 +349,30 @@ class _Merged:
                 where = child(source.name, key)
                 self.report.add(source.display, where, f"the key must be {what}")
         return {k: v for k, v in source.data.items() if pattern.fullmatch(k)}
+
+    def _add_world(self, source: _Source) -> None:
+        """The seeded tenants, each keyed by ``apiKey`` or ``clientId``; what they hold is
+        checked by the store, as any snapshot is."""
+        data = source.data
+        tenants = data.get("tenants") if isinstance(data, dict) else None
+        if not isinstance(tenants, list):
+            self.report.add(source.display, "world.tenants", "must be a list of tenants")
+            return
+        for index, tenant in enumerate(tenants):
+            path = f"world.tenants[{index}]"
+            if not isinstance(tenant, dict):
+                self.report.add(source.display, path, "must be a mapping")
+                continue
+            keys = [key for key in ("apiKey", "clientId") if key in tenant]
+            value = tenant.get(keys[0]) if len(keys) == 1 else None
+            if not isinstance(value, str) or not value.strip():
+                message = "needs exactly one of apiKey or clientId, a non-empty string"
+                self.report.add(source.display, path, message)
+                continue
+            client_id = client_id_for(value) if keys[0] == "apiKey" else value
+            rest = {k: v for k, v in tenant.items() if k not in ("apiKey", "clientId")}
+            self.world.append({"clientId": client_id, "companies": [], **rest})
+        self.world_from.append(source.display)
 
     def _add_integrations(self, source: _Source) -> None:
         if not isinstance(source.data, list):
@@ -444,4 +483,6 @@ def load_fixtures(
         configuration=merged.configuration,
         texts=merged.texts,
         visible_accounts=merged.visible,
+        world=merged.world,
+        world_source=" + ".join(merged.world_from) or "fixtures",
     )

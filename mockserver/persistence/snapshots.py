@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mockserver.errors import ApiError
+from mockserver.errors import ApiError, CodatMockError
 from mockserver.jsonio import loads
 from mockserver.store.world import World
 
 
-class SnapshotFileError(Exception):
+class SnapshotFileError(CodatMockError):
     """A snapshot file that cannot be loaded; the message names the file and the field."""
 
 

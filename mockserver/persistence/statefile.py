@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from mockserver.errors import CodatMockError
 from mockserver.jsonio import dumps
 from mockserver.store.world import WorldRows
 
@@ -47,7 +48,7 @@ _SCHEMA = (
 )
 
 
-class StateFileError(Exception):
+class StateFileError(CodatMockError):
     """The state file cannot be used; the message names the file and the reason."""
 
 

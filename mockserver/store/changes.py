@@ -44,8 +44,8 @@ class Changes:
 
     def tenant(self, client_id: str) -> None:
         """A tenant came into being, or its texts or visible accounts changed."""
+        # A drop marked before stays: the file forgets the old tenant first, then writes this.
         self._open.tenants[client_id] = None
-        self._open.dropped.discard(client_id)
 
     def dropped(self, client_id: str) -> None:
         """A tenant was forgotten (it starts from the fixtures again on next use)."""

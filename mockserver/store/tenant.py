@@ -585,6 +585,10 @@ class Tenant:
         company = self._companies.get(company_id)
         return company.to_json() if company is not None else None
 
+    def company_ids(self) -> list[str]:
+        """The ids of the tenant's companies, oldest first."""
+        return list(self._companies)
+
     def companies_json(self) -> list[dict[str, Any]]:
         """Every company's snapshot, oldest first."""
         return [company.to_json() for company in self._companies.values()]

@@ -91,6 +91,18 @@ class World:
         self._tenants: dict[str, Tenant] = {}
         # What a full reset returns to: the world as it was built.
         self._start_duration = sync_duration
+        self._seed()
+
+    def _seed(self) -> None:
+        """Start from the fixtures' seeded world (companies, connections, syncs), if any:
+        checked as any snapshot is, so a bad one names its file and field."""
+        if self._env.fixtures.world:
+            seeded = {
+                "version": SNAPSHOT_VERSION,
+                "syncDuration": self._env.sync_duration,
+                "tenants": self._env.fixtures.world,
+            }
+            self.load(seeded, source=self._env.fixtures.world_source)
 
     @property
     def sync_duration(self) -> float:
@@ -135,12 +147,25 @@ class World:
                 self._tenants.pop(client_id, None)
                 if self._env.changes is not None:
                     self._env.changes.dropped(client_id)
+                for seeded in self._env.fixtures.world:
+                    if seeded["clientId"] == client_id:  # back to its seeded companies
+                        tenant = Tenant.from_json(seeded, self._env)
+                        self._tenants[client_id] = tenant
+                        self._mark_tenant(tenant)
                 return
             self._tenants.clear()
             self._env.ids.rewind()
             self._env.sync_duration = self._start_duration
+            self._seed()
             if self._env.changes is not None:
                 self._env.changes.everything()
+
+    def _mark_tenant(self, tenant: Tenant) -> None:
+        changes = self._env.changes
+        if changes is not None:
+            changes.tenant(tenant.client_id)
+            for company_id in tenant.company_ids():
+                changes.company(tenant.client_id, company_id)
 
     def take_changes(self) -> WorldRows | None:
         """What changed since the last call, as the rows a durable copy writes; ``None`` when

@@ -4,6 +4,7 @@ counters, rate limits, webhook consumers and undelivered messages), and what a r
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -156,3 +157,15 @@ def test_a_snapshot_loaded_at_startup_is_the_world(
         names = [c["name"] for c in ok(client.get("/companies"))["results"]]
         assert names == ["Loaded", "After"]
         assert created not in snapshot.decode()
+
+
+def test_a_write_the_file_cannot_take_is_answered_500_not_acknowledged(
+    spec: Spec, tmp_path: Path
+) -> None:
+    with mock(spec, Settings(state=tmp_path / "state.db")) as client:
+        file = client.app.state.mock.durable.file  # type: ignore[attr-defined]
+        file._db.close()  # the file is gone from under the mock
+        response = client.post("/companies", json={"name": "Not kept"})
+        assert response.status_code == 500
+        assert response.json()["error"] == "The change could not be written to the state file."
+        file._db = sqlite3.connect(":memory:", check_same_thread=False)  # for the shutdown
