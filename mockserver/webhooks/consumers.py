@@ -216,6 +216,7 @@ class ConsumerRegistry:
                 self._quiet.add(client_id)
             else:
                 self._quiet.discard(client_id)
+            self.revision += 1
 
     def quiet_clients(self) -> list[str]:
         """The clients whose events are delivered nowhere, sorted."""

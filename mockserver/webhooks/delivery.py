@@ -480,13 +480,16 @@ class WebhookHub:
                 for m in self._messages
                 if m.status == "pending"
             ]
-            return {"consumers": consumers, "messages": messages, "seq": self._seq,
-                    "rng": rng_state(self._rng)}  # fmt: skip
+            quiet = self.consumers.quiet_clients()
+            return {"consumers": consumers, "quiet": quiet, "messages": messages,
+                    "seq": self._seq, "rng": rng_state(self._rng)}  # fmt: skip
 
     def restore(self, data: dict[str, Any]) -> None:
         """Put back what :meth:`export` gave: the undelivered messages fall due when they
         were due (on the mock clock), with the attempt numbers they had reached."""
         self.consumers.restore(data["consumers"])
+        for client_id in data.get("quiet", []):
+            self.consumers.quiet(client_id)
         by_id = {consumer.id: consumer for consumer in self.consumers.all()}
         with self._cond:
             set_rng_state(self._rng, data["rng"])

@@ -70,7 +70,9 @@ class Acknowledged:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     companies: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (key, name)
-    connections: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (key, co)
+    #: id -> (key, company, the statuses it may have: a link sent but not answered may or
+    #: may not have been made)
+    connections: dict[str, tuple[str, str, set[str]]] = field(default_factory=dict)
     syncs: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (key, company)
     enough: threading.Event = field(default_factory=threading.Event)
 
@@ -94,8 +96,15 @@ def _load(url: str, key: str, worker: int, seen: Acknowledged) -> None:
                 path = f"/companies/{company_id}/connections"
                 connection = api.post(path, json={"platformKey": "gbol"})
                 if connection.status_code == 200:
+                    connection_id = connection.json()["id"]
+                    statuses = {"PendingAuth"}
                     with seen.lock:
-                        seen.connections[connection.json()["id"]] = (key, company_id)
+                        seen.connections[connection_id] = (key, company_id, statuses)
+                    if n % 2:  # every other one is linked
+                        statuses.add("Linked")
+                        linked = api.put(f"{path}/{connection_id}/authorization", json={"t": "1"})
+                        if linked.status_code == 200:
+                            statuses.discard("PendingAuth")
                 sync = api.post(f"/companies/{company_id}/sync/commerce/latest", json={})
                 if sync.status_code == 200:
                     with seen.lock:
@@ -147,9 +156,9 @@ def test_every_acknowledged_write_survives_kill_9(tmp_path: Path) -> None:
         world = _world(server.url)
         for company_id, (key, name) in seen.companies.items():
             assert (world[company_id]["key"], world[company_id]["name"]) == (key, name)
-        for connection_id, (key, company_id) in seen.connections.items():
+        for connection_id, (key, company_id, statuses) in seen.connections.items():
             assert world[company_id]["key"] == key
-            assert world[company_id]["connections"][connection_id] == "PendingAuth"
+            assert world[company_id]["connections"][connection_id] in statuses
         for sync_id, (_, company_id) in seen.syncs.items():
             assert world[company_id]["syncs"][sync_id] == "Started"  # 60 s to go
         httpx.post(f"{server.url}/_mock/clock", json={"advance": 60}).raise_for_status()

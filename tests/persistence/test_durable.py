@@ -46,6 +46,7 @@ def everything(client: TestClient) -> dict[str, Any]:
         "faults": ok(client.get("/_mock/faults")),
         "rateLimit": ok(client.get("/_mock/rate-limit")),
         "webhooks": ok(client.get("/_mock/webhooks")),
+        "quiet": ok(client.get("/_mock/webhooks/quiet")),
     }
 
 
@@ -62,6 +63,7 @@ def build_world(client: TestClient, clock: Clock) -> None:
     assert statuses == [200, 503, 200]  # matched three times, fired once
     ok(client.put("/_mock/rate-limit", json={"enabled": True, "dailyBase": 5000}))
     ok(client.post("/_mock/webhooks", json={"url": "http://127.0.0.1:9/hook"}))
+    ok(client.put("/_mock/webhooks/quiet/some-client"))
     ok(client.post("/_mock/clock", json={"advance": 5}))
 
 
