@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import cli
 from mockserver.app import create_app
 from mockserver.persistence import SCHEMA_VERSION, StateFile, StateFileError
 from mockserver.persistence.statefile import APPLICATION_ID
@@ -110,3 +111,17 @@ def test_a_second_server_on_one_file_is_refused(tmp_path: Path, spec: Spec) -> N
         create_app(settings, spec=spec)
     first.state.mock.durable.file.close()
     create_app(settings, spec=spec).state.mock.durable.file.close()  # free again
+
+
+def test_serve_refuses_a_bad_state_file_in_one_line_from_the_flag_or_its_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere" / "state.db"
+    assert cli.main(["serve", "--port", "0", "--state", str(missing)], environ={}) == 2
+    assert f"cannot start: {missing}: the directory" in capsys.readouterr().err
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database")
+    environ = {"CODAT_MOCK_STATE": str(notes)}
+    assert cli.main(["serve", "--port", "0"], environ=environ) == 2
+    assert f"cannot start: {notes}: not an SQLite database" in capsys.readouterr().err
+    assert notes.read_text() == "not a database"
