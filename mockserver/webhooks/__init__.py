@@ -4,7 +4,9 @@
 * :mod:`.events`: the event bodies and which state changes raise them;
 * :mod:`.signing`: the ``webhook-id`` / ``webhook-timestamp`` / ``webhook-signature`` headers;
 * :mod:`.faults`: delivery fault rules (duplicate, reorder, delay);
-* :mod:`.delivery`: :class:`WebhookHub`, the outbox and its worker, retries on the mock clock;
+* :mod:`.delivery`: :class:`WebhookHub`, the outbox and its workers, retries on the mock clock;
+* :mod:`.outbox`: the outbox's records: messages, attempts and their snapshots;
+* :mod:`.transport`: one signed POST to a consumer, and the one-word reason it failed;
 * :mod:`.adapter`: connection changes in the store become events;
 * :mod:`.routes`: the ``/_mock/webhooks`` control routes;
 * :mod:`.listen`: a verifying receiver for local development.
@@ -14,14 +16,7 @@ from __future__ import annotations
 
 from mockserver.webhooks.adapter import connection_events
 from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
-from mockserver.webhooks.delivery import (
-    DELIVERY_TIMEOUT,
-    MAX_ATTEMPTS,
-    RETRY_DELAYS,
-    Attempt,
-    MessageState,
-    WebhookHub,
-)
+from mockserver.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS, WebhookHub
 from mockserver.webhooks.events import (
     CONNECTION_CONNECTED,
     CONNECTION_CREATED,
@@ -34,8 +29,10 @@ from mockserver.webhooks.events import (
 )
 from mockserver.webhooks.faults import DeliveryFaultRule, delivery_rule_from
 from mockserver.webhooks.listen import listen_app, run_listener
+from mockserver.webhooks.outbox import Attempt, MessageState
 from mockserver.webhooks.routes import webhook_routes
 from mockserver.webhooks.signing import SecretError, new_secret, signature_headers
+from mockserver.webhooks.transport import DELIVERY_TIMEOUT
 
 __all__ = [
     "CONNECTION_CONNECTED",

@@ -33,180 +33,25 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from mockserver.clock import Clock, isoformat, system_now, wall_isoformat
-from mockserver.jsonio import dumps, loads
+from mockserver.clock import Clock, system_now
+from mockserver.jsonio import dumps
 from mockserver.store.ids import rng_state, set_rng_state
 from mockserver.webhooks.consumers import Consumer, ConsumerRegistry
 from mockserver.webhooks.events import EventFactory
 from mockserver.webhooks.faults import DeliveryFaultBook, DeliveryFaultRule
-from mockserver.webhooks.signing import new_message_id, signature_headers
-from mockserver.webhooks.targets import (
-    Resolver,
-    TargetPolicy,
-    TargetRefused,
-    checked_transport,
-    system_resolver,
-)
+from mockserver.webhooks.outbox import Attempt, MessageState, OutboxMessage
+from mockserver.webhooks.signing import new_message_id
+from mockserver.webhooks.targets import Resolver, TargetPolicy, system_resolver
+from mockserver.webhooks.transport import DELIVERY_TIMEOUT, SendResult, open_client, post
 
 #: Waits before attempts 2 to 8, each counted from the failure of the attempt before.
 RETRY_DELAYS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 MAX_ATTEMPTS = 1 + len(RETRY_DELAYS)
-#: How long a receiver has to answer an attempt.
-DELIVERY_TIMEOUT = 15.0
-USER_AGENT = "codat-mock-webhooks"
-
-Outcome = Literal["pending", "delivered", "failed", "cancelled"]
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One attempt to deliver a message to a consumer: scheduled, then sent (or cancelled)."""
-
-    message_id: str
-    consumer_id: str
-    url: str
-    event_type: str
-    #: 1 to 8; a duplicate copy carries the number of the attempt that delivered.
-    number: int
-    #: When the attempt falls (or fell) due, on the mock clock.
-    scheduled: datetime
-    outcome: Outcome = "pending"
-    #: The delivery fault behind this attempt: ``delay``, ``reorder`` or ``duplicate``.
-    fault: str | None = None
-    sent_at: datetime | None = None
-    sent_wall: datetime | None = None
-    #: The receiver's status; ``None`` when no response came (see ``error``).
-    status: int | None = None
-    error: str | None = None
-    duration_ms: float | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The attempt as ``GET /_mock/webhooks/deliveries`` lists it."""
-        return {
-            "messageId": self.message_id,
-            "consumerId": self.consumer_id,
-            "url": self.url,
-            "eventType": self.event_type,
-            "attempt": self.number,
-            "scheduledAt": isoformat(self.scheduled),
-            "sentAt": isoformat(self.sent_at) if self.sent_at is not None else None,
-            "sentAtWall": wall_isoformat(self.sent_wall) if self.sent_wall is not None else None,
-            "responseStatus": self.status,
-            "error": self.error,
-            "durationMs": round(self.duration_ms, 3) if self.duration_ms is not None else None,
-            "outcome": self.outcome,
-            "fault": self.fault,
-        }
-
-
-@dataclass(slots=True, frozen=True)
-class MessageState:
-    """A snapshot of one message to one consumer."""
-
-    id: str
-    consumer_id: str
-    event_type: str
-    status: Outcome
-    attempts: int
-    created: datetime
-    next_attempt_at: datetime | None
-    held: bool
-    fault: str | None
-    body: bytes
-
-    def to_json(self) -> dict[str, Any]:
-        """The message as ``GET /_mock/webhooks/messages`` lists it."""
-        return {
-            "id": self.id,
-            "consumerId": self.consumer_id,
-            "eventType": self.event_type,
-            "status": self.status,
-            "attempts": self.attempts,
-            "createdAt": isoformat(self.created),
-            "nextAttemptAt": (
-                isoformat(self.next_attempt_at) if self.next_attempt_at is not None else None
-            ),
-            "heldBack": self.held,
-            "fault": self.fault,
-            "payload": loads(self.body),
-        }
-
-
-@dataclass(slots=True)
-class _Message:
-    """The outbox's record of one message to one consumer."""
-
-    id: str
-    seq: int
-    event_type: str
-    body: bytes
-    consumer: Consumer
-    created: datetime
-    fault: str | None = None
-    status: Outcome = "pending"
-    attempts: int = 0
-    #: When the next attempt falls due; ``None`` while held back, in flight or finished.
-    due: datetime | None = None
-    held: bool = False
-    #: The ``seq`` of the message whose sending releases this held one.
-    released_by: int | None = None
-    in_flight: bool = False
-    #: The log entry of the attempt waiting to be sent.
-    next_attempt: Attempt | None = None
-
-    def snapshot(self) -> MessageState:
-        upcoming = self.next_attempt.scheduled if self.next_attempt is not None else None
-        return MessageState(
-            id=self.id,
-            consumer_id=self.consumer.id,
-            event_type=self.event_type,
-            status=self.status,
-            attempts=self.attempts,
-            created=self.created,
-            next_attempt_at=None if self.held else upcoming,
-            held=self.held,
-            fault=self.fault,
-            body=self.body,
-        )
-
-
-def failure_reason(exc: Exception) -> str:
-    """One word for why an attempt got no response. The deliveries log shows no more: an
-    exception's text (addresses, ports, TLS details) would make the log a network probe."""
-    if isinstance(exc, TargetRefused):
-        return "dns" if exc.reason == "dns" else "blocked"
-    for kind, word in _FAILURES:
-        if isinstance(exc, kind):
-            return word
-    return "error"
-
-
-_FAILURES: tuple[tuple[type[Exception], str], ...] = (
-    (httpx.TimeoutException, "timeout"),
-    (httpx.ConnectError, "connect"),
-    (httpx.ProtocolError, "protocol"),
-    (httpx.TransportError, "network"),
-)
-
-
-@dataclass(slots=True, frozen=True)
-class _Result:
-    sent_at: datetime
-    sent_wall: datetime
-    status: int | None
-    error: str | None
-    duration_ms: float
-    abort: bool
-
-    @property
-    def delivered(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
 
 
 class WebhookHub:
@@ -250,7 +95,7 @@ class WebhookHub:
         self._max_wait = max_wait
         self._retry_delays = tuple(retry_delays)
         self._cond = threading.Condition()
-        self._messages: list[_Message] = []
+        self._messages: list[OutboxMessage] = []
         self._log: list[Attempt] = []
         self._seq = 0
         self._stopping = False
@@ -321,7 +166,7 @@ class WebhookHub:
             now = self.clock.now()
             for consumer in consumers:
                 self._seq += 1
-                message = _Message(message_id, self._seq, event_type, payload, consumer, now)
+                message = OutboxMessage(message_id, self._seq, event_type, payload, consumer, now)
                 # A message held back (reorder) waits for the next message to its consumer:
                 # this one. It is tied now, not when this one is sent, so that messages
                 # emitted meanwhile cannot take its place.
@@ -500,7 +345,7 @@ class WebhookHub:
                 consumer = by_id.get(str(item["consumerId"]))
                 if consumer is None:
                     continue
-                message = _Message(
+                message = OutboxMessage(
                     str(item["id"]), int(item["seq"]), str(item["eventType"]),
                     str(item["body"]).encode("utf-8"), consumer,
                     datetime.fromisoformat(str(item["created"])), fault=item["fault"],
@@ -515,7 +360,7 @@ class WebhookHub:
     # -- scheduling (callers hold the condition's lock) ----------------------------------
 
     def _schedule_first(
-        self, message: _Message, rule: DeliveryFaultRule | None, now: datetime
+        self, message: OutboxMessage, rule: DeliveryFaultRule | None, now: datetime
     ) -> None:
         due = now
         if rule is not None:
@@ -526,7 +371,7 @@ class WebhookHub:
                 message.held = True
         self._schedule(message, 1, due)
 
-    def _schedule(self, message: _Message, number: int, due: datetime) -> None:
+    def _schedule(self, message: OutboxMessage, number: int, due: datetime) -> None:
         fault = message.fault if number == 1 and message.fault != "duplicate" else None
         attempt = Attempt(
             message.id, message.consumer.id, message.consumer.url, message.event_type,
@@ -536,7 +381,7 @@ class WebhookHub:
         message.next_attempt = attempt
         message.due = None if message.held else due
 
-    def _claimable(self, now: datetime, consumer_id: str | None = None) -> list[_Message]:
+    def _claimable(self, now: datetime, consumer_id: str | None = None) -> list[OutboxMessage]:
         return [
             m
             for m in self._messages
@@ -553,7 +398,7 @@ class WebhookHub:
             return True
         return bool(self._claimable(self.clock.now(), consumer_id))
 
-    def _claim(self, consumer_id: str) -> _Message | None:
+    def _claim(self, consumer_id: str) -> OutboxMessage | None:
         ready = self._claimable(self.clock.now(), consumer_id)
         if not ready:
             return None
@@ -563,7 +408,7 @@ class WebhookHub:
         message.attempts += 1
         return message
 
-    def _pending(self, consumer_id: str) -> list[_Message]:
+    def _pending(self, consumer_id: str) -> list[OutboxMessage]:
         return [m for m in self._messages if m.consumer.id == consumer_id and m.status == "pending"]
 
     def _wait_seconds(self, consumer_id: str) -> float:
@@ -588,7 +433,7 @@ class WebhookHub:
         self._workers[consumer_id] = worker
         worker.start()
 
-    def _release_held(self, sent: _Message, now: datetime) -> None:
+    def _release_held(self, sent: OutboxMessage, now: datetime) -> None:
         for message in self._messages:
             if message.held and message.released_by == sent.seq and message.status == "pending":
                 message.held = False
@@ -602,16 +447,10 @@ class WebhookHub:
         """One consumer's worker: its messages in order, one attempt at a time; it ends when
         the consumer has nothing pending (the next message starts another)."""
         me = threading.current_thread()
-        with httpx.Client(
-            transport=self._transport or checked_transport(self.policy),
-            timeout=self._timeout,
-            trust_env=False,
-            follow_redirects=False,
-            headers={"user-agent": USER_AGENT},
-        ) as client:
+        with open_client(self._transport, self.policy, self._timeout) as client:
             while True:
                 with self._cond:
-                    message: _Message | None = None
+                    message: OutboxMessage | None = None
                     while not self._stopping and self._generation == generation:
                         message = self._claim(consumer_id)
                         if message is not None or not self._pending(consumer_id):
@@ -628,7 +467,7 @@ class WebhookHub:
                         continue
                 self._deliver(client, message, attempt)
 
-    def _deliver(self, client: httpx.Client, message: _Message, attempt: Attempt) -> None:
+    def _deliver(self, client: httpx.Client, message: OutboxMessage, attempt: Attempt) -> None:
         result = self._post(client, message)
         with self._cond:
             self._record(attempt, result)
@@ -666,7 +505,7 @@ class WebhookHub:
             message.in_flight = False
             self._cond.notify_all()
 
-    def _record(self, attempt: Attempt, result: _Result) -> None:
+    def _record(self, attempt: Attempt, result: SendResult) -> None:
         attempt.sent_at = result.sent_at
         attempt.sent_wall = result.sent_wall
         attempt.status = result.status
@@ -674,21 +513,8 @@ class WebhookHub:
         attempt.duration_ms = result.duration_ms
         attempt.outcome = "delivered" if result.delivered else "failed"
 
-    def _post(self, client: httpx.Client, message: _Message) -> _Result:
+    def _post(self, client: httpx.Client, message: OutboxMessage) -> SendResult:
         sent_at = self.clock.now()
         sent_wall = self._wall_clock()
         stamp = sent_at if self._sign_with_mock_clock else sent_wall
-        headers = signature_headers(message.consumer.secret, message.id, stamp, message.body)
-        headers["content-type"] = "application/json"
-        started = time.perf_counter()
-        status: int | None = None
-        error: str | None = None
-        abort = False
-        try:
-            response = client.post(message.consumer.url, content=message.body, headers=headers)
-            status = response.status_code
-            abort = response.headers.get("webhook-delivery", "").lower() == "abort-message"
-        except Exception as exc:  # a receiver's failure must never take the worker down
-            error = failure_reason(exc)
-        duration_ms = (time.perf_counter() - started) * 1000.0
-        return _Result(sent_at, sent_wall, status, error, duration_ms, abort)
+        return post(client, message, sent_at=sent_at, sent_wall=sent_wall, stamp=stamp)

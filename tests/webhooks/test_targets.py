@@ -20,8 +20,8 @@ from mockserver.clock import Clock
 from mockserver.errors import BadRequest
 from mockserver.webhooks import WebhookHub
 from mockserver.webhooks.consumers import ConsumerRegistry
-from mockserver.webhooks.delivery import failure_reason
 from mockserver.webhooks.targets import TargetPolicy, TargetRefused
+from mockserver.webhooks.transport import failure_reason
 from tests.handlers.support import expect_error, ok
 from tests.webhooks.conftest import BODY, serve
 
