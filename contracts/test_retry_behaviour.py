@@ -1,6 +1,6 @@
 """The official SDK's retry behaviour, fault kind by fault kind, and the table that publishes it.
 
-Each scenario of :mod:`contracts.retry_behaviour` runs against the ``mock_target`` and is
+Each scenario of :mod:`contracts.retry_scenarios` runs against the ``mock_target`` and is
 held to :data:`EXPECTED`, written out by hand here: what the SDK is documented (in
 ``docs/retry-behaviour.md``) to do. The observations come from three independent places
 (the SDK's return value or exception, the mock's journal and report, and the companies the
@@ -19,19 +19,10 @@ import httpx
 import pytest
 from codat_sync_for_commerce.models import errors
 
-from contracts import retry_behaviour
-from contracts.retry_behaviour import (
-    BACKOFF,
-    KINDS,
-    NO_RETRIES,
-    SCENARIOS,
-    SHORT_WAIT_SECONDS,
-    TIMEOUT_MS,
-    Observation,
-    Scenario,
-    run_scenario,
-    waits_cell,
-)
+from contracts import retry_behaviour, retry_scenarios
+from contracts.retry_behaviour import SHORT_WAIT_SECONDS, waits_cell
+from contracts.retry_runner import Observation, run_scenario
+from contracts.retry_scenarios import BACKOFF, KINDS, NO_RETRIES, SCENARIOS, TIMEOUT_MS, Scenario
 from mockserver.faults.rules import parse_fault_string, rule_from
 
 if TYPE_CHECKING:
@@ -193,7 +184,7 @@ def test_an_error_message_carries_no_retry_after(mock_target: Target) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[kind.key for kind in KINDS])
-def test_the_rule_column_is_the_cli_form_of_the_rule(kind: retry_behaviour.FaultKind) -> None:
+def test_the_rule_column_is_the_cli_form_of_the_rule(kind: retry_scenarios.FaultKind) -> None:
     assert parse_fault_string(kind.rule_text) == rule_from(dict(kind.rule))
 
 
