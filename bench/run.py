@@ -2,24 +2,25 @@
 """codat-mock beside Stoplight Prism 5.16 under the same wrk load, then page latency as one
 tenant grows to 100,000 companies.
 
-    python bench/run.py                 # 30 s a run (about 4 minutes in all)
-    python bench/run.py --seconds 10    # a quicker look
-    python bench/run.py --no-prism      # codat-mock alone (no npm needed)
+    python bench/run.py                         # 3 rounds of 10 s a server (about 5 minutes)
+    python bench/run.py --seconds 30 --rounds 1  # one 30 s run each
+    python bench/run.py --no-prism              # codat-mock alone (no npm needed)
 
 What it does, all on 127.0.0.1 and bounded in time:
 
 1. finds wrk (installs it with apt-get when missing and run as root) and Prism 5.16 (the
    first time, ``npm install @stoplight/prism-cli@5.16.x`` into a cache directory);
-2. starts ``codat-mock serve`` (request validation, the journal and the request log all on,
-   as a user runs it; the log goes to /dev/null) and ``prism mock`` on Codat's published
-   spec, each on a free port;
-3. runs the same load against each, back to back: wrk, 1 thread, 16 connections, on
-   ``GET /companies`` (a tenant holding one company with one connection; Prism answers its
-   example, also one company with one connection) and ``POST /companies``; a few seconds of
-   warm-up first, unrecorded, so Node's JIT is warm;
-4. prints req/s, p50 and p99 for each, the ratio, and the CPU time each server spent per
-   request (from /proc: the machine-independent part of the picture);
-5. prints how long the mock's garbage collector paused under that load;
+2. starts ``codat-mock serve`` as a user runs it (request validation, the journal and the
+   request log on; the log goes to /dev/null) and ``prism mock`` on Codat's published spec
+   (``/work/shared/upstream`` or ``../shared/upstream``, or ``--spec``), each on a free port;
+3. loads each with the same wrk command (1 thread, 16 connections) on ``GET /companies`` (a
+   tenant holding one company with one connection; Prism answers its example, also one
+   company with one connection) and ``POST /companies``: a warm-up first (Node's JIT), then
+   rounds on each server in turn, so a change in the machine's load hits both alike;
+4. prints req/s, p50 and p99 (medians of the rounds), the ratio, and the CPU time each
+   server spent per request (from /proc: the part of the picture other load changes least);
+5. prints how long the mock's garbage collector paused under each load (a fresh mock for
+   each endpoint, so the figures are that load's alone);
 6. grows one tenant to 1,000, 10,000 and 100,000 companies and prints the page latency (one
    connection) for no query, an indexed query and an orderBy, the mock's memory at 100,000,
    and its startup time.
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import gc
 import json
 import os
@@ -45,7 +45,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,99 +269,130 @@ def wrk(
 @dataclass
 class Row:
     label: str
-    mock: Load
+    mock: list[Load]
     mock_cpu_us: float
-    prism: Load | None
+    prism: list[Load]
     prism_cpu_us: float | None
+    gc: list[str]
 
 
-def measure(
-    server: Server, binary: str, script: str, workdir: Path, seconds: float
-) -> tuple[Load, float]:
-    url = server.base + "/companies"
-    wrk(binary, url, script, workdir, seconds=min(3.0, seconds))  # warm-up, not recorded
-    before = server.cpu_seconds()
-    load = wrk(binary, url, script, workdir, seconds=seconds)
-    return load, (server.cpu_seconds() - before) / max(load.requests, 1) * 1e6
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
 
 
-def compare(args: argparse.Namespace, binary: str, workdir: Path) -> tuple[list[Row], Server]:
-    mock = start(
-        "codat-mock",
-        [sys.executable, __file__, "_serve", "--port", str(port := free_port())],
-        port,
-        "/_mock/health",
-        workdir,
-    )
-    company = call(mock.base, "POST", "/companies", GET_AUTH, {"name": "Bench Co"})
-    call(
-        mock.base,
-        "POST",
-        f"/companies/{company['id']}/connections",
-        GET_AUTH,
-        {"platformKey": "fztf"},
-    )
+def start_mock(workdir: Path) -> Server:
+    port = free_port()
+    argv = [sys.executable, __file__, "_serve", "--port", str(port)]
+    return start("codat-mock", argv, port, "/_mock/health", workdir)
+
+
+def compare(args: argparse.Namespace, binary: str, workdir: Path) -> tuple[list[Row], float]:
+    """Each endpoint: a fresh mock (so the collector's figures are that load's alone) and the
+    one Prism, loaded in turn, ``rounds`` times each, after a warm-up."""
     prism = None
     if not args.no_prism:
         prism_bin = ensure_prism(Path(args.cache))
         port = free_port()
-        prism = start(
-            "prism",
-            [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), str(find_spec(args.spec))],
-            port,
-            "/companies",
-            workdir,
-        )
+        spec = str(find_spec(args.spec))
+        argv = [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), spec]
+        prism = start("prism", argv, port, "/companies", workdir)
     rows = []
-    for label, script_for in (
-        ("GET /companies", lambda auth: lua("GET", auth)),
-        ("POST /companies", lambda auth: lua("POST", auth, {"name": "Bench Co {n}"})),
+    startup = 0.0
+    for label, auth, body in (
+        ("GET /companies", GET_AUTH, None),
+        ("POST /companies", POST_AUTH, {"name": "Bench Co {n}"}),
     ):
-        auth = GET_AUTH if label.startswith("GET") else POST_AUTH
-        mine, mine_cpu = measure(mock, binary, script_for(auth), workdir, args.seconds)
-        theirs, theirs_cpu = (None, None)
-        if prism is not None:
-            theirs, theirs_cpu = measure(prism, binary, script_for(auth), workdir, args.seconds)
-        rows.append(Row(label, mine, mine_cpu, theirs, theirs_cpu))
+        mock = start_mock(workdir)
+        startup = max(startup, mock.startup_seconds)
+        if body is None:  # the tenant read: one company with one connection, as Prism's example
+            company = call(mock.base, "POST", "/companies", auth, {"name": "Bench Co"})
+            path = f"/companies/{company['id']}/connections"
+            call(mock.base, "POST", path, auth, {"platformKey": "fztf"})
+        script = lua(label.split()[0], auth, body)
+        servers = [mock] if prism is None else [mock, prism]
+        loads: dict[str, list[Load]] = {server.name: [] for server in servers}
+        cpu = {server.name: 0.0 for server in servers}
+        for server in servers:  # warm-up, not recorded (Node's JIT, Python's caches)
+            wrk(binary, server.base + "/companies", script, workdir, seconds=3)
+        for _ in range(args.rounds):
+            for server in servers:
+                before = server.cpu_seconds()
+                load = wrk(
+                    binary, server.base + "/companies", script, workdir, seconds=args.seconds
+                )
+                cpu[server.name] += server.cpu_seconds() - before
+                loads[server.name].append(load)
+        log = mock.stop()
+
+        def per_request(
+            name: str, cpu: dict[str, float] = cpu, loads: dict[str, list[Load]] = loads
+        ) -> float:
+            return cpu[name] / max(sum(load.requests for load in loads[name]), 1) * 1e6
+
+        rows.append(
+            Row(
+                label,
+                loads[mock.name],
+                per_request(mock.name),
+                loads.get("prism", []),
+                per_request("prism") if prism is not None else None,
+                [
+                    line.split("gc-watch: ", 1)[1]
+                    for line in log.splitlines()
+                    if "gc-watch: " in line
+                ],
+            )
+        )
     if prism is not None:
         prism.stop()
-    return rows, mock
+    return rows, startup
 
 
-def print_comparison(rows: list[Row], seconds: float) -> None:
+def print_comparison(rows: list[Row], args: argparse.Namespace) -> None:
     print(
-        f"\nwrk -t1 -c16 -d{seconds:g}s, back to back on this machine ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end)\n"
+        f"\nwrk -t1 -c16, {args.rounds} rounds of {args.seconds:g} s on each server in turn; "
+        f"medians of the rounds ({os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end)\n"
     )
     print("| | codat-mock | Prism 5.16 | ratio |")
     print("|---|---:|---:|---:|")
     for row in rows:
-        prism = row.prism
-        ratio = f"{row.mock.rps / prism.rps:.1f}x" if prism else "–"
-        print(
-            f"| {row.label} req/s | {row.mock.rps:,.0f} | {prism.rps:,.0f} | {ratio} |"
-            if prism
-            else f"| {row.label} req/s | {row.mock.rps:,.0f} | – | – |"
-        )
-        print(
-            f"| {row.label} p50 / p99 | {row.mock.p50_ms:.2f} / {row.mock.p99_ms:.2f} ms | "
-            + (f"{prism.p50_ms:.2f} / {prism.p99_ms:.2f} ms | |" if prism else "– | |")
-        )
-        cpu = f"{row.prism_cpu_us:,.0f} µs" if row.prism_cpu_us is not None else "–"
-        cpu_ratio = f"{row.prism_cpu_us / row.mock_cpu_us:.1f}x" if row.prism_cpu_us else ""
-        print(f"| {row.label} CPU per request | {row.mock_cpu_us:,.0f} µs | {cpu} | {cpu_ratio} |")
-        errors = row.mock.errors + (prism.errors if prism else 0)
-        if errors:
+        rps = median([load.rps for load in row.mock])
+        p50 = median([load.p50_ms for load in row.mock])
+        p99 = median([load.p99_ms for load in row.mock])
+        worst = max(load.p99_ms for load in row.mock)
+        if row.prism:
+            their_rps = median([load.rps for load in row.prism])
+            their_p50 = median([load.p50_ms for load in row.prism])
+            their_p99 = median([load.p99_ms for load in row.prism])
+            print(f"| {row.label} req/s | {rps:,.0f} | {their_rps:,.0f} | {rps / their_rps:.1f}x |")
             print(
-                f"| {row.label} errors (non-2xx, socket) | {row.mock.errors} | {prism.errors if prism else '–'} | |"
+                f"| {row.label} p50 / p99 | {p50:.2f} / {p99:.2f} ms | {their_p50:.2f} / {their_p99:.2f} ms | |"
             )
-
-
-def print_gc(log: str) -> None:
-    lines = [line.split("gc-watch: ", 1)[1] for line in log.splitlines() if "gc-watch: " in line]
-    if lines:
-        print("\nThe mock's garbage collector during those runs (journal full):")
-        for line in lines:
-            print(f"  {line}")
+        else:
+            print(f"| {row.label} req/s | {rps:,.0f} | - | - |")
+            print(f"| {row.label} p50 / p99 | {p50:.2f} / {p99:.2f} ms | - | |")
+        print(f"| {row.label} worst p99 of a round | {worst:.2f} ms | | |")
+        if row.prism_cpu_us is not None:
+            ratio = row.prism_cpu_us / row.mock_cpu_us
+            print(
+                f"| {row.label} CPU per request | {row.mock_cpu_us:,.0f} µs | "
+                f"{row.prism_cpu_us:,.0f} µs | {ratio:.1f}x |"
+            )
+        else:
+            print(f"| {row.label} CPU per request | {row.mock_cpu_us:,.0f} µs | - | |")
+        errors = sum(load.errors for load in row.mock + row.prism)
+        if errors:
+            mine = sum(load.errors for load in row.mock)
+            print(f"| {row.label} errors (non-2xx, socket) | {mine} | {errors - mine} | |")
+    for row in rows:
+        if row.gc:
+            print(
+                f"\nThe mock's garbage collector under {row.label} (journal full after 10,000 requests):"
+            )
+            for line in row.gc:
+                print(f"  {line}")
 
 
 # --- scaling -----------------------------------------------------------------------------------
@@ -464,7 +494,10 @@ def main() -> int:
         return serve_watched(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--seconds", type=float, default=30.0, help="length of each measured run (default 30)"
+        "--seconds", type=float, default=10.0, help="length of one round (default 10)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds on each server, in turn (default 3)"
     )
     parser.add_argument(
         "--scaling-seconds", type=float, default=3.0, help="length of each scaling cell (default 3)"
@@ -481,18 +514,16 @@ def main() -> int:
     binary = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="codat-mock-bench-") as tmp:
         workdir = Path(tmp)
-        rows, mock = compare(args, binary, workdir)
-        startup = mock.startup_seconds
-        log = mock.stop()
-        print_comparison(rows, args.seconds)
-        print_gc(log)
-        get = rows[0]
+        rows, startup = compare(args, binary, workdir)
+        print_comparison(rows, args)
+        get, post = rows[0].mock_cpu_us, rows[1].mock_cpu_us
         print(
-            f"\nPer core: codat-mock is one process with one event loop, so it uses one core. It spent "
-            f"{get.mock_cpu_us:.0f} µs of CPU per GET and {rows[1].mock_cpu_us:.0f} µs per POST here: "
-            f"one free core serves about {1e6 / get.mock_cpu_us:,.0f} GET/s or {1e6 / rows[1].mock_cpu_us:,.0f} POST/s "
-            "(wrk and the kernel's loopback need CPU too; on a shared machine expect less). "
-            "More throughput: run one mock per core, each with its own state."
+            f"\nPer core: codat-mock is one process with one event loop: it uses one core. Here it "
+            f"spent {get:.0f} µs of CPU per GET and {post:.0f} µs per POST, so one core of "
+            f"this machine, all its own, serves about {1e6 / get:,.0f} GET/s or "
+            f"{1e6 / post:,.0f} POST/s (wrk and the kernel's loopback need CPU of their own, "
+            "and a shared machine gives less). For more, run one mock per core, each with its "
+            "own state (its own port and API keys)."
         )
         print(f"Startup: /_mock/health answered {startup:.2f} s after the process started.")
         if not args.no_scaling:

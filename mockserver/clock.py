@@ -158,7 +158,10 @@ def isoformat(instant: datetime) -> str:
     """Codat's timestamp form: UTC, seconds precision, a trailing ``Z`` (four-digit years:
     ``strftime("%Y")`` would write year 1 as ``1``)."""
     utc = instant.astimezone(UTC)
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def parse_datetime(text: str) -> datetime:

@@ -8,10 +8,10 @@ the journal keeps at most ``max_entries`` entries (the oldest fall out first) an
 ``max_body_bytes`` of each body.
 
 A full journal must cost the server nothing at the tail, so it is stored compactly: one flat
-tuple per exchange holding only strings, bytes, numbers, datetimes and tuples of them. The
-garbage collector stops tracking such tuples after its first look at them, so 10,000 kept
-entries add nothing to a collection's work; the typed :class:`JournalEntry` is built only
-when someone reads.
+tuple per exchange holding only strings, bytes, numbers and datetimes. The garbage
+collector stops tracking such tuples after its first look at them, so 10,000 kept entries
+add nothing to a collection's work; the typed :class:`JournalEntry` is built only when
+someone reads.
 """
 
 from __future__ import annotations
@@ -122,36 +122,49 @@ class JournalEntry:
 
 # --- the compact row ---------------------------------------------------------------------------
 #
-# One exchange is kept as a flat tuple of atoms, in this order. Bodies stay bytes and headers
-# tuples of byte pairs (decoded on read); violations are their JSON text.
+# One exchange is kept as a flat tuple of atoms, in this order. Bodies and headers stay bytes
+# (decoded on read); violations are their JSON text.
 
 _SEQ, _MOCK_AT, _STATUS, _OPERATION, _CLIENT = 0, 1, 8, 6, 7
 Row = tuple[Any, ...]
 
 
-def mask_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[bytes, bytes], ...]:
-    """Headers as kept: the same pairs (names lower-case, as ASGI gives a request's), each
-    secret one replaced by its masked form. Their size is bounded before the journal sees
-    them (:mod:`mockserver.request_bounds` refuses larger requests with 431)."""
-    return tuple(pair if pair[0] not in _SECRET_HEADERS else _masked(*pair) for pair in headers)
+def pack_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """Headers as kept: one ``name: value`` line each (names lower-case, as ASGI gives a
+    request's), each secret value masked. One bytes value rather than pairs: the collector
+    stops tracking a row of flat values at its first look, but a row of nested tuples only
+    after several full collections. Their size is bounded before the journal sees them
+    (:mod:`mockserver.request_bounds` answers larger requests with 431)."""
+    return b"\n".join(
+        [
+            name + b": " + (value if name not in _SECRET_HEADERS else _masked(name, value))
+            for name, value in headers
+        ]
+    )
 
 
-def _masked(name: bytes, value: bytes) -> tuple[bytes, bytes]:
-    """A secret header with the secret gone (an Authorization scheme stays readable)."""
+def _masked(name: bytes, value: bytes) -> bytes:
+    """A secret header's value with the secret gone (an Authorization scheme stays readable)."""
     scheme, space, _ = value.partition(b" ")
     if space and name.endswith(b"authorization") and len(scheme) <= 16:
-        return name, scheme + b" " + _MASK
-    return name, _MASK
+        return scheme + b" " + _MASK
+    return _MASK
 
 
-def _decoded(headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers]
+def _decoded(packed: bytes) -> Headers:
+    pairs: Headers = []
+    for line in packed.decode("latin-1").split("\n") if packed else ():
+        name, _, value = line.partition(": ")
+        pairs.append((name, value))
+    return pairs
 
 
-def _encoded(headers: Headers) -> tuple[tuple[bytes, bytes], ...]:
-    return mask_headers(
-        (name.lower().encode("latin-1", "replace"), value.encode("latin-1", "replace"))
-        for name, value in headers
+def _encoded(headers: Headers) -> bytes:
+    return pack_headers(
+        [
+            (name.lower().encode("latin-1", "replace"), value.encode("latin-1", "replace"))
+            for name, value in headers
+        ]
     )
 
 
@@ -510,8 +523,8 @@ class JournalMiddleware:
                 response_cut,
                 orjson.dumps(violations) if violations else b"",
                 retry_after,
-                mask_headers(scope.get("headers", ())),
-                mask_headers((name.lower(), value) for name, value in response_headers),
+                pack_headers(scope.get("headers", ())),
+                pack_headers([(name.lower(), value) for name, value in response_headers]),
                 exchange.shape,
             )
             journal.record_row(row)

@@ -558,7 +558,8 @@ def sort_key(value: Any) -> tuple[Any, ...] | None:
         number = _number(value)
         return None if number is None else (1, number)
     if isinstance(value, str):
-        when = _as_datetime(value)
+        # A date starts with a digit: most text skips the parsing.
+        when = _as_datetime(value) if value[:1].isdigit() else None
         return (2, when) if when is not None else (3, value.casefold(), value)
     try:
         text = json.dumps(value, sort_keys=True, default=str)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -604,3 +605,23 @@ def test_on_record_hears_of_each_entry_once_it_is_recorded(harness: Harness) -> 
     _drive(harness.wrap(app, on_record=on_record), _http_scope(), [b""])
     assert seen == [(1, 201, 1)]
     assert harness.journal.entries()[0].status == 201
+
+
+def test_kept_entries_are_nothing_for_the_collector_to_walk(harness: Harness) -> None:
+    """A full journal must not lengthen garbage collections: after one collection no kept row
+    is tracked any more (rows of flat values; nested tuples would stay tracked for several)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _read_body(receive)
+        exchange_of(scope).violations.append({"itemId": "name", "message": "missing"})
+        await send({"type": "http.response.start", "status": 400, "headers": [(b"x-a", b"1")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    for _ in range(50):
+        scope = _http_scope()
+        scope["headers"] = [(b"host", b"h"), (b"authorization", b"Basic a2V5")]
+        _drive(harness.wrap(app), scope, [b'{"a": 1}'])
+    gc.collect()
+    rows = list(harness.journal._rows)  # the stored form itself is what is under test
+    assert len(rows) == 50
+    assert not any(gc.is_tracked(row) for row in rows)
