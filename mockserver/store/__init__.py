@@ -8,9 +8,10 @@ failure is a :mod:`mockserver.errors` exception.
 from __future__ import annotations
 
 from mockserver.store.catalog import Catalog
+from mockserver.store.environment import ConnectionChange, ConnectionObserver
 from mockserver.store.restore import SnapshotError
 from mockserver.store.syncs import STATUS_CODES, StatusCode
-from mockserver.store.tenant import ConnectionChange, ConnectionObserver, Tenant
+from mockserver.store.tenant import Tenant
 from mockserver.store.world import World
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from mockserver.clock import parse_datetime
+from mockserver.errors import Conflict
 from mockserver.store.companies import CompanyRecord
 from mockserver.store.connections import ConnectionRecord
 from mockserver.store.instants import as_utc
@@ -27,6 +28,15 @@ def accounting_connection(company: CompanyRecord) -> ConnectionRecord | None:
     linked = [c for c in accounting if c.status == "Linked"]
     candidates = linked or accounting
     return candidates[0] if candidates else None
+
+
+def check_configurable(company: CompanyRecord, now: datetime) -> None:
+    """Conflict while one of the company's syncs runs: its configuration waits for the end."""
+    if any(record.state(now).in_progress for record in company.syncs):
+        raise Conflict(
+            f"A sync is in progress for company {company.id}; "
+            "its configuration can be changed once the sync has finished."
+        )
 
 
 def configuration_template(default: dict[str, Any]) -> bytes:

@@ -127,6 +127,16 @@ def sync_not_found(sync_id: str) -> NotFound:
     return NotFound(f"No sync was found with ID {sync_id}")
 
 
+def no_syncs(company_id: str) -> NotFound:
+    """The error for the latest sync of a company that has none."""
+    return NotFound(f"No commerce syncs were found for company {company_id}")
+
+
+def no_successful_sync(company_id: str) -> NotFound:
+    """The error for the latest successful sync of a company none of whose syncs succeeded."""
+    return NotFound(f"No successful commerce sync was found for company {company_id}")
+
+
 def status_code(code: int) -> StatusCode:
     """The table row for ``code``; BadRequest naming the known codes otherwise."""
     row = STATUS_CODES.get(code)

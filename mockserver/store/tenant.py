@@ -1,9 +1,9 @@
 """One tenant's state (a Codat client): its companies, connections, syncs and settings.
 
 A :class:`Tenant` is the facade the HTTP handlers call. It owns nothing shared except through
-its :class:`Environment` (fixtures, catalog, clock, RNG, lock), and every lookup goes through
-its own dictionaries, so another tenant's company is simply not there: the answer is the same
-NotFound an unknown id gets.
+its :class:`~mockserver.store.environment.Environment` (fixtures, catalog, clock, RNG, lock),
+and every lookup goes through its own dictionaries, so another tenant's company is simply not
+there: the answer is the same NotFound an unknown id gets.
 
 Every public method returns plain JSON-ready values (camelCase keys as in the contract) and
 raises :mod:`mockserver.errors` classes. Each runs under the world's lock: the server calls
@@ -15,21 +15,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import random
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
-from urllib.parse import quote, urlencode
 
-from mockserver.clock import Clock
-from mockserver.errors import BadRequest, Conflict, NotFound, ValidationItem
-from mockserver.fixtures import Fixtures
+from mockserver.errors import BadRequest, ValidationItem
 from mockserver.query import Expr, Ordering
 from mockserver.store import connections as conn
-from mockserver.store.catalog import Catalog
-from mockserver.store.changes import Changes
 from mockserver.store.companies import (
     CompanyRecord,
     check_description,
@@ -38,61 +30,29 @@ from mockserver.store.companies import (
     company_not_found,
 )
 from mockserver.store.company_index import CompanyIndex
-from mockserver.store.configuration import render_configuration, schedule_start
-from mockserver.store.ids import IdSource
+from mockserver.store.configuration import (
+    check_configurable,
+    render_configuration,
+    schedule_start,
+)
+from mockserver.store.environment import ConnectionChange, Environment
 from mockserver.store.instants import as_utc, one_month_before
-from mockserver.store.limits import MAX_COMPANY_NAME, MAX_LABEL, MAX_MESSAGE, check_length
+from mockserver.store.limits import MAX_LABEL, MAX_MESSAGE, check_length
 from mockserver.store.restore import Fields, SnapshotError, join
 from mockserver.store.settings import TextSettings, VisibleAccountSettings
+from mockserver.store.sync_flow import check_platforms, merchant_company_name, sync_flow_link
 from mockserver.store.syncs import (
     SyncRecord,
     check_range,
     latest_successful,
+    no_successful_sync,
+    no_syncs,
     sync_not_found,
     synced_up_to,
 )
 
-SYNC_FLOW = "https://sync-flow.codat.io"
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-@dataclass(slots=True)
-class Environment:
-    """What every tenant of one world shares."""
-
-    fixtures: Fixtures
-    catalog: Catalog
-    clock: Clock
-    rng: random.Random
-    #: Hands out every company, connection and sync id (drawn from ``rng``).
-    ids: IdSource
-    lock: threading.RLock
-    #: Seconds a newly requested sync takes to complete.
-    sync_duration: float
-    #: The default configuration, serialized once (see configuration_template).
-    configuration: bytes
-    #: Told of every connection change (the app turns them into webhooks).
-    observer: ConnectionObserver | None = None
-    #: Marks of what changed, for a durable copy (``--state``); ``None`` without one.
-    changes: Changes | None = None
-
-
-@dataclass(slots=True, frozen=True)
-class ConnectionChange:
-    """A connection was created (``before`` None), changed status, or deleted (``after``
-    None). ``company`` and ``connection`` are the JSON objects as they stand after it (the
-    connection as it last was, for a deletion)."""
-
-    client_id: str
-    company: dict[str, Any]
-    connection: dict[str, Any]
-    before: str | None
-    after: str | None
-
-
-ConnectionObserver = Callable[[ConnectionChange], None]
 
 
 def _locked(method: Callable[Concatenate[Tenant, _P], _R]) -> Callable[Concatenate[Tenant, _P], _R]:
@@ -328,12 +288,7 @@ class Tenant:
     def set_configuration(self, company_id: str) -> dict[str, Any]:
         """Mark the company configured and enabled; Conflict while one of its syncs runs."""
         company = self._company(company_id)
-        now = self._now()
-        if any(record.state(now).in_progress for record in company.syncs):
-            raise Conflict(
-                f"A sync is in progress for company {company_id}; "
-                "its configuration can be changed once the sync has finished."
-            )
+        check_configurable(company, self._now())
         company.configured = True
         self._touched(company)
         return render_configuration(self._env.configuration, company)
@@ -388,7 +343,7 @@ class Tenant:
         """The SyncStatus of the company's latest sync; NotFound when it has none."""
         company = self._company(company_id)
         if not company.syncs:
-            raise _no_syncs(company_id)
+            raise no_syncs(company_id)
         now = self._now()
         return company.syncs[-1].sync_status(now, company.render_connections(now))
 
@@ -397,7 +352,7 @@ class Tenant:
         """The CompanySyncStatus of the company's latest sync; NotFound when it has none."""
         company = self._company(company_id)
         if not company.syncs:
-            raise _no_syncs(company_id)
+            raise no_syncs(company_id)
         return company.syncs[-1].company_sync_status(self._now())
 
     @_locked
@@ -407,7 +362,7 @@ class Tenant:
         now = self._now()
         record = latest_successful(company.syncs, now)
         if record is None:
-            raise NotFound(f"No successful commerce sync was found for company {company_id}")
+            raise no_successful_sync(company_id)
         return record.company_sync_status(now)
 
     @_locked
@@ -490,24 +445,7 @@ class Tenant:
         """
         commerce = self._env.catalog.platform(commerce_key)
         accounting = self._env.catalog.platform(accounting_key)
-        problems: list[ValidationItem] = []
-        if commerce.source_type != "Commerce":
-            problems.append(
-                ValidationItem("commerceKey", f"{commerce_key} is not a commerce integration.")
-            )
-        if accounting.source_type != "Accounting":
-            problems.append(
-                ValidationItem(
-                    "accountingKey", f"{accounting_key} is not an accounting integration."
-                )
-            )
-        for field_name, platform in (("commerceKey", commerce), ("accountingKey", accounting)):
-            if not platform.enabled:
-                problems.append(
-                    ValidationItem(field_name, f"Integration {platform.key} is not enabled.")
-                )
-        if problems:
-            raise BadRequest(problems[0].message, validation=problems)
+        check_platforms(commerce_key, commerce, accounting_key, accounting)
         # An empty identifier (``?merchantIdentifier=``) names nobody: treat it as absent.
         merchant = merchant_identifier or None
         if merchant is not None:
@@ -523,24 +461,14 @@ class Tenant:
             self._env.changes.meta()
         if redirect_url is not None:
             params.append(("redirectUrl", redirect_url))
-        query = urlencode(params, quote_via=quote, safe="")
-        path = f"{quote(self.client_id, safe='')}/{commerce_key}/{accounting_key}/start"
-        return {"url": f"{SYNC_FLOW}/{path}?{query}"}
+        return {"url": sync_flow_link(self.client_id, commerce_key, accounting_key, params)}
 
     def _merchant_company(self, merchant_identifier: str) -> CompanyRecord:
         found = self._companies.get(merchant_identifier.lower())  # ids are case-insensitive
         if found is not None:
             return found
-        check_length(merchant_identifier, "merchantIdentifier", MAX_COMPANY_NAME)
         # Company names lose forbidden characters when created, so match on the cleaned form.
-        try:
-            name = clean_name(merchant_identifier)
-        except BadRequest:
-            raise BadRequest(
-                "The merchant identifier must hold at least one letter, digit or allowed symbol "
-                "to name the merchant's company.",
-                validation=[ValidationItem("merchantIdentifier", "Cannot name a company.")],
-            ) from None
+        name = merchant_company_name(merchant_identifier)
         for company in self._companies.values():
             if company.name in (merchant_identifier, name):
                 return company
@@ -643,7 +571,3 @@ class Tenant:
             fields.mapping("visibleAccounts", {}), fields.path("visibleAccounts")
         )
         return tenant
-
-
-def _no_syncs(company_id: str) -> NotFound:
-    return NotFound(f"No commerce syncs were found for company {company_id}")

@@ -22,11 +22,12 @@ from mockserver.store.catalog import Catalog
 from mockserver.store.changes import Changes
 from mockserver.store.configuration import configuration_template
 from mockserver.store.connections import connection_not_found
+from mockserver.store.environment import ConnectionObserver, Environment
 from mockserver.store.ids import IdSource
 from mockserver.store.restore import Fields, SnapshotError, join
 from mockserver.store.stored import StoredRecords
 from mockserver.store.syncs import check_sync_duration, sync_not_found
-from mockserver.store.tenant import ConnectionObserver, Environment, Tenant
+from mockserver.store.tenant import Tenant
 
 SNAPSHOT_VERSION = 1
 
