@@ -31,6 +31,7 @@ The machine's load matters: compare the two servers within one run, not across r
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import gc
 import json
@@ -164,12 +165,25 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
+#: Every server started, so that none outlives the benchmark however it ends.
+STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@atexit.register
+def _stop_all() -> None:
+    for process in STARTED:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def start(name: str, argv: list[str], port: int, ready_path: str, workdir: Path) -> Server:
     log = workdir / f"{name}.log"
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=log.open("wb"), cwd=REPO, start_new_session=True
     )
+    STARTED.append(process)
     base = f"http://127.0.0.1:{port}"
     deadline = started + 120
     while time.perf_counter() < deadline:
@@ -399,12 +413,27 @@ def print_comparison(rows: list[Row], args: argparse.Namespace) -> None:
 
 
 def grow(server: Server, binary: str, workdir: Path, have: int, want: int) -> int:
-    """POST companies named "Company {n}" until the tenant holds at least ``want``."""
-    while have < want:
-        script = lua("POST", SCALE_AUTH, {"name": f"Company {{n}}-{have}"}, count_to=want - have)
-        wrk(binary, server.base + "/companies", script, workdir, seconds=120)
-        have = int(call(server.base, "GET", "/companies?pageSize=1", SCALE_AUTH)["totalResults"])
-    return have
+    """POST companies named "Company {n}-{k}" until the tenant holds at least ``want``.
+
+    wrk stops sending after the count (its main thread would still wait out its duration),
+    so it is stopped as soon as the tenant is full.
+    """
+    script = workdir / "grow.lua"
+    body = {"name": f"Company {{n}}-{have}"}
+    script.write_text(lua("POST", SCALE_AUTH, body, count_to=want - have))
+    argv = [binary, "-t1", "-c16", "-d600s", "-s", str(script), server.base + "/companies"]
+    loader = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    try:
+        while have < want and time.monotonic() < deadline and loader.poll() is None:
+            time.sleep(0.5)
+            have = int(
+                call(server.base, "GET", "/companies?pageSize=1", SCALE_AUTH)["totalResults"]
+            )
+    finally:
+        loader.terminate()
+        loader.wait()
+    return int(call(server.base, "GET", "/companies?pageSize=1", SCALE_AUTH)["totalResults"])
 
 
 def scaling(binary: str, workdir: Path, seconds: float) -> None:
@@ -461,9 +490,14 @@ def serve_watched(argv: list[str]) -> int:
     pauses: dict[int, list[tuple[float, float]]] = {0: [], 1: [], 2: []}
     began = [0.0, 0.0]
 
+    frozen = [False]
+
     def watch(phase: str, info: dict[str, Any]) -> None:
-        if not gc.get_freeze_count():
-            return
+        # get_freeze_count() walks the whole frozen heap: ask only until it has been frozen.
+        if not frozen[0]:
+            frozen[0] = gc.get_freeze_count() > 0
+            if not frozen[0]:
+                return
         if phase == "start":
             began[0], began[1] = time.perf_counter(), time.thread_time()
         elif began[0]:
@@ -492,6 +526,8 @@ def serve_watched(argv: list[str]) -> int:
 def main() -> int:
     if sys.argv[1:2] == ["_serve"]:
         return serve_watched(sys.argv[2:])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that atexit stops the servers
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--seconds", type=float, default=10.0, help="length of one round (default 10)"
