@@ -75,7 +75,7 @@
       violations ? h("span", { class: "warn", title: `${violations} contract violation(s)` }, ` ⚠ ${violations}`) : null),
     h("td", { class: "num" }, Number(entry.durationMs).toFixed(1)),
     h("td", { class: "fault" }, fault),
-    h("td", { class: "shape", title: "the response shape sent" }, entry.shape || "default"));
+    h("td", { class: "shape", title: entry.shape ? "the response shape sent" : "not answered by the surface (a fault, a limit or a refusal)" }, entry.shape || "–"));
     return tr;
   }
 
@@ -151,7 +151,7 @@
       ["fault", entry.faultId ? `${entry.faultId} (${entry.faultAction})` : "none"],
       ["handler status", entry.handlerStatus],
       ["Retry-After", entry.retryAfter],
-      ["shape", entry.shape || "default"],
+      ["shape", entry.shape],
     ].filter(([, value]) => value !== null && value !== undefined && value !== "");
     detail.replaceChildren(
       h("button", { type: "button", class: "close", title: "Close", onclick: close }, "×"),
