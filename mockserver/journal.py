@@ -206,36 +206,21 @@ def _row_of(entry: JournalEntry) -> Row:
 
 
 def _entry_of(row: Row) -> JournalEntry:
-    return JournalEntry(
-        seq=row[0],
-        mock_at=row[1],
-        wall_at=row[2],
-        method=row[3],
-        path=row[4],
-        query=row[5],
-        operation_id=row[6],
-        client_id=row[7],
-        status=row[8],
-        fault_id=row[9],
-        fault_action=row[10],
-        dropped=row[11],
-        handler_status=row[12],
-        duration_ms=row[13],
+    return _brief_of(
+        row,
         request_body=_text(row[14], row[15]),
         request_body_truncated=row[15],
         response_body=_text(row[16], row[17]),
         response_body_truncated=row[17],
-        violations=orjson.loads(row[18]) if row[18] else [],
-        retry_after=row[19],
         request_headers=_decoded(row[20]),
         response_headers=_decoded(row[21]),
-        shape=row[22],
     )
 
 
-def _brief_of(row: Row) -> JournalEntry:
-    """The entry without its bodies and headers: what a per-request listener (the request
-    log) reads, at a fraction of the cost of decoding the rest on every request."""
+def _brief_of(row: Row, **full: Any) -> JournalEntry:
+    """The entry without its bodies and headers (unless ``full`` gives them): what a
+    per-request listener (the request log) reads, at a fraction of the cost of decoding the
+    rest on every request."""
     return JournalEntry(
         seq=row[0],
         mock_at=row[1],
@@ -254,6 +239,7 @@ def _brief_of(row: Row) -> JournalEntry:
         violations=orjson.loads(row[18]) if row[18] else [],
         retry_after=row[19],
         shape=row[22],
+        **full,
     )
 
 

@@ -130,8 +130,8 @@ def _admits_null(schema: Any) -> bool:
     return enum is None or None in enum
 
 
-def with_nulls(plan: Plan, value: Any) -> Any:
-    """``value`` with every absent property that may be null sent as ``null``.
+def _reshape(plan: Plan, value: Any, finish: Callable[[Plan, dict[str, Any]], None]) -> Any:
+    """``value`` walked along ``plan``, with ``finish`` adding to each copied object.
 
     Objects that may change are copies; parts of ``value`` no shape touches are shared.
     """
@@ -144,43 +144,37 @@ def with_nulls(plan: Plan, value: Any) -> Any:
             if type(item) is dict or type(item) is list:
                 sub = properties.get(key, values)
                 if sub is not None:
-                    item = with_nulls(sub, item)
+                    item = _reshape(sub, item, finish)
             out[key] = item
-        for name in plan.nullable:
-            if name not in out:
-                out[name] = None
+        finish(plan, out)
         return out
     if type(value) is list and plan.items is not None:
         items = plan.items
-        return [with_nulls(items, item) for item in value]
+        return [_reshape(items, item, finish) for item in value]
     return value
+
+
+def _add_nulls(plan: Plan, out: dict[str, Any]) -> None:
+    for name in plan.nullable:
+        if name not in out:
+            out[name] = None
+
+
+def _add_extras(plan: Plan, out: dict[str, Any]) -> None:
+    if plan.open:
+        for name, extra in EXTRA_PROPERTIES.items():
+            if name not in plan.properties and name not in out:
+                out[name] = dict(extra) if type(extra) is dict else extra
+
+
+def with_nulls(plan: Plan, value: Any) -> Any:
+    """``value`` with every absent property that may be null sent as ``null``."""
+    return _reshape(plan, value, _add_nulls)
 
 
 def with_extras(plan: Plan, value: Any) -> Any:
-    """``value`` with :data:`EXTRA_PROPERTIES` added to every open object.
-
-    Objects that may change are copies; parts of ``value`` no shape touches are shared.
-    """
-    if plan is _EMPTY:
-        return value
-    if type(value) is dict:
-        properties, values = plan.properties, plan.values
-        out = {}
-        for key, item in value.items():
-            if type(item) is dict or type(item) is list:
-                sub = properties.get(key, values)
-                if sub is not None:
-                    item = with_extras(sub, item)
-            out[key] = item
-        if plan.open:
-            for name, extra in EXTRA_PROPERTIES.items():
-                if name not in properties and name not in out:
-                    out[name] = dict(extra) if type(extra) is dict else extra
-        return out
-    if type(value) is list and plan.items is not None:
-        items = plan.items
-        return [with_extras(items, item) for item in value]
-    return value
+    """``value`` with :data:`EXTRA_PROPERTIES` added to every open object."""
+    return _reshape(plan, value, _add_extras)
 
 
 def without_nulls(plan: Plan, value: Any) -> Any:
