@@ -318,8 +318,10 @@ def _serve(args: argparse.Namespace) -> int:
     sock = None
     try:
         settings = settings_from(args)
-        sock = listen(settings.host, settings.port)  # first: a taken port fails fast
+        # The app first: a setting that cannot work (say, --host beyond loopback without a
+        # token) is the error to report, whether or not the port happens to be free.
         app = create_app(settings, on_request=log)
+        sock = listen(settings.host, settings.port)
     except CodatMockError as exc:  # a bad fixture, contract, rule or port: say which, briefly
         if sock is not None:
             sock.close()
