@@ -12,7 +12,6 @@ The helpers here are shared by the other modules of ``tests/chaos``.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,11 +22,12 @@ from typing import Any
 import httpx
 import pytest
 from codat_sync_for_commerce import CodatSyncCommerce
-from codat_sync_for_commerce.models import errors, shared
+from codat_sync_for_commerce.models import errors
 from codat_sync_for_commerce.utils.retries import BackoffStrategy, RetryConfig
 
 from mockserver.auth import authorization_for, client_id_for
 from mockserver.server import MockServer
+from tests.sdk import support as sdk_support
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=timezone.utc)
 T0_TEXT = "2026-03-02T09:00:00Z"
@@ -87,26 +87,16 @@ def sdk_client(
     timeout_ms: int | None = None,
     on_response: Callable[[httpx.Response], None] | None = None,
 ) -> Iterator[CodatSyncCommerce]:
-    """An SDK on the mock with its own httpx clients (no proxies from the environment).
-
-    ``retry=None`` switches retries off; the SDK's default (an hour of backoff) is never used.
-    """
-    hooks = {"response": [on_response]} if on_response is not None else {}
-    client = httpx.Client(trust_env=False, event_hooks=hooks)
-    async_client = httpx.AsyncClient(trust_env=False)
-    sdk = CodatSyncCommerce(
-        security=shared.Security(auth_header=authorization_for(api_key)),
-        server_url=mock.url,
-        client=client,
-        async_client=async_client,
-        retry_config=retry,
+    """The SDK suites' client (``tests/sdk/support.py``) as ``api_key`` on the mock;
+    ``retry=None`` switches retries off."""
+    with sdk_support.sdk_client(
+        mock,
+        authorization_for(api_key),
+        retry=retry,
         timeout_ms=timeout_ms,
-    )
-    try:
+        on_response=on_response,
+    ) as sdk:
         yield sdk
-    finally:
-        client.close()
-        asyncio.run(async_client.aclose())
 
 
 def add_fault(ctl: httpx.Client, **rule: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +15,7 @@ from codat_sync_for_commerce import CodatSyncCommerce
 from codat_sync_for_commerce.models import errors, shared
 from codat_sync_for_commerce.types import OptionalNullable
 from codat_sync_for_commerce.types.basemodel import Unset
+from codat_sync_for_commerce.utils.retries import RetryConfig
 
 from mockserver.auth import authorization_for
 from mockserver.routing import Router
@@ -95,22 +96,35 @@ class Wire:
 
 @contextmanager
 def sdk_client(
-    mock: MockServer, authorization: str, wire: Wire | None = None
+    mock: MockServer,
+    authorization: str,
+    wire: Wire | None = None,
+    *,
+    retry: RetryConfig | None = None,
+    timeout_ms: int | None = None,
+    on_response: Callable[[httpx.Response], None] | None = None,
 ) -> Iterator[CodatSyncCommerce]:
     """An SDK pointed at the mock, with its own clients (closed on exit, ignoring proxies).
 
     Each SDK gets clients of its own: the SDK closes its clients when it is garbage
     collected, so sharing one between two SDK objects would close it under the other.
+    ``retry=None`` switches retries off; the SDK's default (an hour of backoff) is never used.
+    ``wire`` records every response; ``on_response`` is any other response hook.
     """
-    hooks = {"response": [wire.record]} if wire is not None else {}
-    client = httpx.Client(trust_env=False, event_hooks=hooks)
+    hooks: list[Callable[[httpx.Response], None]] = []
+    if wire is not None:
+        hooks.append(wire.record)
+    if on_response is not None:
+        hooks.append(on_response)
+    client = httpx.Client(trust_env=False, event_hooks={"response": hooks})
     async_client = httpx.AsyncClient(trust_env=False)
     sdk = CodatSyncCommerce(
         security=shared.Security(auth_header=authorization),
         server_url=mock.url,
         client=client,
         async_client=async_client,
-        retry_config=None,
+        retry_config=retry,
+        timeout_ms=timeout_ms,
     )
     try:
         yield sdk
