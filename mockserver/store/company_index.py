@@ -20,11 +20,15 @@ Only the page's own companies are ever rendered on the indexed path.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right, insort
+import sys
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from heapq import merge
+from itertools import islice
 from typing import Any, cast
+
+from sortedcontainers import SortedList
 
 from mockserver import query as ql
 from mockserver.store.companies import CompanyRecord
@@ -38,6 +42,9 @@ _STATUS: Path = ("dataConnections", "status")
 _CREATED: Path = ("created",)
 
 _NO_KEYS: frozenset[object] = frozenset()
+
+#: Above every position: ``(key, _ABOVE_ALL)`` sorts after every entry with ``key``.
+_ABOVE_ALL = sys.maxsize
 
 #: Below this many matches an ordered query sorts its matches; above it walks the order.
 SORT_MATCHES_BELOW = 4096
@@ -80,67 +87,84 @@ class _ValueIndex:
 
 
 class _OrderIndex:
-    """Positions ascending by sort key, ties in arrival order (two parallel lists).
+    """Positions ascending by sort key, ties in arrival order: ``(key, position)`` pairs in a
+    SortedList.
 
-    A new company has the highest position so far, so inserting it after its equal keys
-    keeps ties in arrival order without storing the position in the key.
+    Positions are unique, so the pairs' own order is exactly the stable sort's. A new name
+    usually sorts into the middle; a SortedList inserts there in O(log n) where a plain list
+    moved half of itself, and finds any rank in O(log n), so a page costs the same at any
+    offset.
     """
 
-    __slots__ = ("_keys", "_positions")
+    __slots__ = ("_chunk", "_entries")
 
-    def __init__(self) -> None:
-        self._keys: list[Any] = []
-        self._positions: list[int] = []
+    def __init__(self, *, chunk: int = 256, load: int | None = None) -> None:
+        #: How many entries a descending walk reads at a time (it regroups equal keys).
+        self._chunk = chunk
+        self._entries: SortedList[tuple[Any, int]] = SortedList()
+        if load is not None:  # tests: small sublists, so that few entries span many
+            self._entries._reset(load)
 
     def add(self, key: Any, position: int) -> None:
-        if not self._keys or not key < self._keys[-1]:
-            self._keys.append(key)
-            self._positions.append(position)
-        else:
-            at = bisect_right(self._keys, key)
-            self._keys.insert(at, key)
-            self._positions.insert(at, position)
+        self._entries.add((key, position))
 
     def extend(self, entries: list[tuple[Any, int]]) -> None:
-        """Add many ``(key, position)`` entries, positions ascending and above every one held:
-        one stable sort instead of an insertion into the middle per entry."""
-        merged = [*zip(self._keys, self._positions, strict=True), *entries]
-        merged.sort(key=lambda entry: entry[0])
-        self._keys = [key for key, _ in merged]
-        self._positions = [position for _, position in merged]
+        """Add many ``(key, position)`` entries, positions not yet held (a bulk load: one
+        sort when they outnumber a quarter of those held)."""
+        self._entries.update(entries)
 
     def walk(self, descending: bool) -> Iterator[int]:
         """Positions in order. Descending reverses the keys but, like a stable sort with
         ``reverse=True``, keeps equal keys in arrival order."""
-        if not descending:
-            yield from self._positions
+        if descending:
+            yield from self._down(0)
             return
-        keys = self._keys
-        hi = len(keys)
-        while hi > 0:
-            lo = bisect_left(keys, keys[hi - 1], 0, hi)
-            yield from self._positions[lo:hi]
-            hi = lo
+        for _, position in self._entries:
+            yield position
 
     def slice(self, descending: bool, start: int, stop: int) -> list[int]:
-        """Positions ``[start, stop)`` of :meth:`walk`, found by bisection."""
-        keys, positions = self._keys, self._positions
-        n = len(keys)
-        stop = min(stop, n)
+        """Positions ``[start, stop)`` of :meth:`walk`, reached by rank, not by walking."""
+        if stop <= start:
+            return []
         if not descending:
-            return positions[start:stop]
-        found: list[int] = []
-        at = start
-        while at < stop:
-            # The group of equal keys holding walk position ``at``.
-            key = keys[n - 1 - at]
-            lo = bisect_left(keys, key)
-            hi = bisect_right(keys, key, lo)
-            first = n - hi  # walk position of the group's first member
-            end = min(stop, n - lo)
-            found.extend(positions[lo + at - first : lo + end - first])
-            at = end
-        return found
+            return [position for _, position in self._entries.islice(start, stop)]
+        return list(islice(self._down(start), stop - start))
+
+    def _down(self, at: int) -> Iterator[int]:
+        """The descending walk from its ``at``-th position on."""
+        entries = self._entries
+        n = len(entries)
+        if at >= n:
+            return
+        # First the rest of the group of equal keys that walk position ``at`` falls in.
+        key = entries[n - 1 - at][0]
+        lo = entries.bisect_left((key, -1))
+        hi = entries.bisect_left((key, _ABOVE_ALL))
+        for _, position in entries.islice(lo + at - (n - hi), hi):
+            yield position
+        # Then whole groups, last key first, read a chunk at a time.
+        hi = lo
+        while hi > 0:
+            base = max(0, hi - self._chunk)
+            chunk = entries[base:hi]
+            end = len(chunk)
+            while end > 0:
+                key = chunk[end - 1][0]
+                begin = end - 1  # most groups are of one: step, not bisect
+                while begin > 0 and chunk[begin - 1][0] == key:
+                    begin -= 1
+                if begin == 0 and base > 0:
+                    break  # the group may begin before the chunk
+                for _, position in chunk[begin:end]:
+                    yield position
+                end = begin
+            if end == 0:
+                hi = base
+                continue
+            lo = entries.bisect_left((key, -1))
+            for _, position in entries.islice(lo, base + end):
+                yield position
+            hi = lo
 
 
 def _created_key(created: datetime) -> int:

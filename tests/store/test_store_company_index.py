@@ -5,6 +5,7 @@ companies, their connections' history, the query, the order and the page."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import given, settings
@@ -26,7 +27,10 @@ ORDERS = [None, ("name",), ("created",), ("description",)]
 # One step of a tenant's history: (what, which company, which connection, a detail).
 steps = st.tuples(
     st.sampled_from(
-        ["create", "create", "connect", "connect", "link", "link", "unlink", "deauth", "delete"]
+        [
+            *["create", "create", "connect", "connect", "link", "link", "unlink", "deauth"],
+            *["delete", "rewind"],
+        ]
     ),
     st.integers(min_value=0, max_value=30),
     st.integers(min_value=0, max_value=3),
@@ -57,6 +61,9 @@ def _build(make_fixtures: Any, history: list[tuple[str, int, int, int]]) -> Tena
     tenant = world.tenant("client-a")
     ids: list[str] = []
     for what, which, conn, detail in history:
+        if what == "rewind":  # the mock clock set back: later companies are created earlier
+            clock.set(clock.now() - timedelta(seconds=detail))
+            continue
         if what == "create":
             # Some companies share a second (ties in `created`), some do not.
             clock.advance(detail % 2)
@@ -142,33 +149,73 @@ def test_any_query_gives_the_full_scans_page(
     _check_page(tenant, data, data.draw(expressions(ids)))
 
 
+def _stable_order(keys: list[Any], descending: bool) -> list[int]:
+    return sorted(range(len(keys)), key=lambda p: keys[p], reverse=descending)
+
+
+# Small sublists and read-ahead chunks, so that a few dozen entries cross many of each.
+order_indexes = st.builds(
+    lambda load, chunk: _OrderIndex(chunk=chunk, load=load),
+    st.integers(min_value=4, max_value=12),
+    st.integers(min_value=1, max_value=9),
+) | st.builds(_OrderIndex)
+
+
+@settings(max_examples=200)
 @given(
-    keys=st.lists(st.integers(min_value=0, max_value=4), max_size=30),
-    start=st.integers(min_value=0, max_value=32),
-    size=st.integers(min_value=1, max_value=10),
+    index=order_indexes,
+    keys=st.lists(st.integers(min_value=0, max_value=4), max_size=30)
+    | st.lists(st.integers(min_value=0, max_value=40), max_size=120),
+    start=st.integers(min_value=0, max_value=125),
+    size=st.integers(min_value=1, max_value=30),
     descending=st.booleans(),
 )
 def test_an_order_slice_is_a_slice_of_the_stable_sort(
-    keys: list[int], start: int, size: int, descending: bool
+    index: _OrderIndex, keys: list[int], start: int, size: int, descending: bool
 ) -> None:
-    index = _OrderIndex()
+    # Keys arrive in any order, with ties (as names do, and `created` after a rewind).
     for position, key in enumerate(keys):
         index.add(key, position)
-    expected = sorted(range(len(keys)), key=lambda p: keys[p], reverse=descending)
+    expected = _stable_order(keys, descending)
     assert list(index.walk(descending)) == expected
     assert index.slice(descending, start, start + size) == expected[start : start + size]
 
 
-@given(keys=st.lists(st.integers(min_value=0, max_value=4), max_size=30), split=st.integers(0, 30))
-def test_extending_an_order_index_is_adding_one_by_one(keys: list[int], split: int) -> None:
-    one_by_one, extended = _OrderIndex(), _OrderIndex()
+@given(
+    index=order_indexes,
+    names=st.lists(st.sampled_from(NAMES), max_size=60),
+    descending=st.booleans(),
+)
+def test_an_order_of_names_is_the_stable_sort_of_their_sort_keys(
+    index: _OrderIndex, names: list[str], descending: bool
+) -> None:
+    # Mixed kinds: dates, numbers-as-text and text, some equal once case-folded.
+    keys = [ql.sort_key(name) for name in names]
+    for position, key in enumerate(keys):
+        index.add(key, position)
+    expected = _stable_order(keys, descending)
+    assert list(index.walk(descending)) == expected
+    for start in range(0, len(names) + 1, 7):
+        assert index.slice(descending, start, start + 7) == expected[start : start + 7]
+
+
+@given(
+    index=order_indexes,
+    keys=st.lists(st.integers(min_value=0, max_value=6), max_size=80),
+    split=st.integers(0, 80),
+)
+def test_extending_an_order_index_is_adding_one_by_one(
+    index: _OrderIndex, keys: list[int], split: int
+) -> None:
+    one_by_one = _OrderIndex()
     for position, key in enumerate(keys):
         one_by_one.add(key, position)
     for position, key in enumerate(keys[:split]):
-        extended.add(key, position)
-    extended.extend([(key, position) for position, key in enumerate(keys) if position >= split])
+        index.add(key, position)
+    index.extend([(key, position) for position, key in enumerate(keys) if position >= split])
     for descending in (False, True):
-        assert list(extended.walk(descending)) == list(one_by_one.walk(descending))
+        assert list(index.walk(descending)) == list(one_by_one.walk(descending))
+        assert list(index.walk(descending)) == _stable_order(keys, descending)
 
 
 @settings(max_examples=30, deadline=None)
