@@ -17,7 +17,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -306,12 +305,11 @@ class MockApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # A Codat request never matches a route (those are /_mock and /openapi.*): it always
         # reaches the router's default, the surface, which answers every error itself. Its
-        # stack is the same layers around the surface directly, without Starlette's
-        # exception layer and route matching, which would only cost it time.
+        # stack is the same layers around the surface directly, without Starlette's error
+        # and exception layers and route matching, which would only cost it time: a bug in
+        # a layer still gets a plain 500 (and a logged traceback) from the server itself.
         codat: ASGIApp = self.router.default
-        for cls, args, kwargs in reversed(
-            [Middleware(ServerErrorMiddleware, debug=self.debug), *self.user_middleware]
-        ):
+        for cls, args, kwargs in reversed(self.user_middleware):
             codat = cls(codat, *args, **kwargs)
         self.codat_stack = codat
         return super().build_middleware_stack()

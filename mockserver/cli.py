@@ -355,8 +355,15 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     # A hanging fault keeps its connection open until the client leaves; do not let it
     # hold up a shutdown for longer than a moment.
+    # No proxy-header rewriting: the peer address is the one that connected (the per-IP rate
+    # limit counts it), not what an X-Forwarded-For from any local client claims; and one
+    # layer fewer on every request.
     config = uvicorn.Config(
-        app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=2
+        app,
+        log_level=args.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        proxy_headers=False,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])

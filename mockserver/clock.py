@@ -68,16 +68,18 @@ class Clock:
         source: Callable[[], datetime] = system_now,
     ) -> None:
         self._source = source
+        # Writers serialize on the lock; ``now`` (several times per request) reads the one
+        # ``(frozen, offset)`` pair, replaced whole, so it needs no lock to see a consistent one.
         self._lock = threading.Lock()
-        self._frozen: datetime | None = check_instant(frozen_at) if frozen_at is not None else None
-        self._offset = timedelta(0)
+        frozen = check_instant(frozen_at) if frozen_at is not None else None
+        self._state: tuple[datetime | None, timedelta] = (frozen, timedelta(0))
 
     def now(self) -> datetime:
         """The current instant on this clock (timezone-aware, UTC)."""
-        with self._lock:
-            if self._frozen is not None:
-                return self._frozen
-            return self._source() + self._offset
+        frozen, offset = self._state
+        if frozen is not None:
+            return frozen
+        return self._source() + offset
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward by ``seconds`` (not negative); ClockRangeError (a
@@ -85,7 +87,8 @@ class Clock:
         if not seconds >= 0:  # also refuses NaN
             raise ValueError("the clock only moves forward")
         with self._lock:
-            base = self._frozen if self._frozen is not None else self._source() + self._offset
+            frozen, offset = self._state
+            base = frozen if frozen is not None else self._source() + offset
             try:
                 step = timedelta(seconds=seconds)
                 moved = check_instant(base + step)
@@ -93,10 +96,7 @@ class Clock:
                 raise ClockRangeError(
                     f"that is past the end of the mock's calendar ({isoformat(LATEST)})"
                 ) from None
-            if self._frozen is not None:
-                self._frozen = moved
-            else:
-                self._offset += step
+            self._state = (moved, offset) if frozen is not None else (None, offset + step)
             return moved
 
     def set(self, instant: datetime) -> datetime:
@@ -104,22 +104,21 @@ class Clock:
         outside the mock's calendar."""
         checked = check_instant(instant)
         with self._lock:
-            self._frozen = checked
+            self._state = (checked, self._state[1])
         return self.now()
 
     def resume_real_time(self) -> datetime:
         """Follow the time source again, with no offset."""
         with self._lock:
-            self._frozen = None
-            self._offset = timedelta(0)
+            self._state = (None, timedelta(0))
         return self.now()
 
     def position(self) -> dict[str, Any]:
         """Where the clock stands, JSON-able: frozen at an instant, or an offset from its
         time source. :meth:`restore` puts a clock back there (a durable copy keeps it)."""
-        with self._lock:
-            frozen = self._frozen.isoformat() if self._frozen is not None else None
-            return {"frozen": frozen, "offsetSeconds": self._offset.total_seconds()}
+        at, offset = self._state
+        frozen = at.isoformat() if at is not None else None
+        return {"frozen": frozen, "offsetSeconds": offset.total_seconds()}
 
     def restore(self, position: dict[str, Any]) -> None:
         """Stand where :meth:`position` said; ValueError (and the clock unmoved) if that is
@@ -136,14 +135,12 @@ class Clock:
         except OverflowError:
             raise ClockRangeError("the clock's position is past the end of the calendar") from None
         with self._lock:
-            self._frozen = at
-            self._offset = offset
+            self._state = (at, offset)
 
     @property
     def is_frozen(self) -> bool:
         """Whether the clock stands still between explicit moves."""
-        with self._lock:
-            return self._frozen is not None
+        return self._state[0] is not None
 
 
 def _aware(instant: datetime) -> datetime:

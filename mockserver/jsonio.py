@@ -34,7 +34,13 @@ def loads(data: bytes | str) -> Any:
     """Parse JSON text. Raises ``orjson.JSONDecodeError`` (a ``ValueError``) when malformed
     and :class:`JsonTooDeep` (a ``ValueError`` too) when nested deeper than :data:`MAX_DEPTH`."""
     value = orjson.loads(data)
-    if too_deep(value, MAX_DEPTH):
+    # Each level of nesting opens with a bracket: text with few of them (any body the
+    # contract describes) cannot nest too deeply, and needs no walk.
+    if isinstance(data, str):
+        brackets = data.count("[") + data.count("{")
+    else:
+        brackets = data.count(b"[") + data.count(b"{")
+    if brackets > MAX_DEPTH and too_deep(value, MAX_DEPTH):
         raise JsonTooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
     return value
 

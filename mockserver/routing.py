@@ -6,8 +6,9 @@ so ``/syncs/latest/status`` wins over ``/syncs/{syncId}/status``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from mockserver.errors import MethodNotAllowed, NotFound
 from mockserver.spec import Operation
@@ -18,13 +19,16 @@ class Match:
     """The operation a request addresses, with its raw path parameters."""
 
     operation: Operation
-    path_params: dict[str, str]
+    path_params: Mapping[str, str]
 
 
 class Router:
     """Finds the operation for ``(method, path)``; 404 for no path, 405 for a wrong method."""
 
-    __slots__ = ("_by_depth",)
+    __slots__ = ("_by_depth", "_found")
+
+    #: How many ``(method, path)`` answers :meth:`match` remembers (cleared when full).
+    MEMO_SIZE = 4096
 
     def __init__(self, operations: Iterable[Operation]) -> None:
         # Most literal segments first; among equals, longer templates first. Stable order
@@ -35,8 +39,23 @@ class Router:
         self._by_depth: dict[int, list[Operation]] = {}
         for operation in ordered:
             self._by_depth.setdefault(operation.path.count("/"), []).append(operation)
+        # Clients call the same few paths again and again; a remembered match skips the
+        # patterns. Matches are immutable (nobody writes to ``path_params``), so sharing is
+        # safe; misses (404/405) are not remembered, so the memo holds real paths only.
+        self._found: dict[tuple[str, str], Match] = {}
 
     def match(self, method: str, path: str) -> Match:
+        """The operation ``method path`` addresses; NotFound or MethodNotAllowed if none."""
+        key = (method, path)
+        found = self._found.get(key)
+        if found is None:
+            found = self._match(method, path)
+            if len(self._found) >= self.MEMO_SIZE:
+                self._found.clear()
+            self._found[key] = found
+        return found
+
+    def _match(self, method: str, path: str) -> Match:
         allowed: list[str] = []
         matched_path: str | None = None
         # One trailing slash is allowed (``/companies/``) and is not a segment.
@@ -50,7 +69,7 @@ class Router:
                 continue
             matched_path = operation.path
             if operation.method == method:
-                return Match(operation, dict(found.groupdict()))
+                return Match(operation, MappingProxyType(found.groupdict()))
             allowed.append(operation.method)
         if allowed:
             raise MethodNotAllowed(

@@ -86,8 +86,11 @@ class CodatSurface:
                 raise Unauthorized()
             headers = exchange.headers
             body = await read_body(receive, headers.get("content-length"), self.max_body_bytes)
-            query = parse_qs(
-                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            query_string = scope.get("query_string", b"")
+            query = (
+                parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
+                if query_string
+                else {}
             )
             try:
                 valid = validate_request(
@@ -117,7 +120,9 @@ class CodatSurface:
                     name: values[-1]
                     for name, values in query.items()
                     if name not in match.operation.query_names
-                },
+                }
+                if query
+                else {},
                 body=valid.body,
                 has_body=valid.has_body,
                 url_path=path,

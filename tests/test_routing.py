@@ -57,3 +57,33 @@ def test_wrong_method_is_405_with_allow(router: Router) -> None:
         router.match("DELETE", "/companies")
     assert caught.value.headers["Allow"] == "GET, POST"
     assert caught.value.status == 405
+
+
+class _TinyMemo(Router):
+    MEMO_SIZE = 2
+
+
+def test_remembered_matches_stay_right_past_the_memo_size(spec: Spec) -> None:
+    router = _TinyMemo(spec.operations.values())
+    other = "9b1c2d3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e"
+    calls = [
+        ("GET", f"/companies/{CID}/connections", "companyId", CID),
+        ("GET", f"/companies/{other}/connections", "companyId", other),
+        ("POST", f"/companies/{CID}/connections", "companyId", CID),
+    ]
+    for _ in range(3):  # every answer asked again, after the memo has been filled and cleared
+        for method, path, name, value in calls:
+            found = router.match(method, path)
+            assert found.operation.method == method
+            assert found.path_params == {name: value}
+    with pytest.raises(NotFound):  # a miss is not remembered as anything
+        router.match("GET", "/nowhere")
+    with pytest.raises(NotFound):
+        router.match("GET", "/nowhere")
+
+
+def test_a_shared_match_cannot_be_changed(router: Router) -> None:
+    found = router.match("GET", f"/companies/{CID}/connections")
+    with pytest.raises(TypeError):
+        found.path_params["companyId"] = "someone-else"  # type: ignore[index]
+    assert router.match("GET", f"/companies/{CID}/connections").path_params == {"companyId": CID}

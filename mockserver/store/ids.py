@@ -19,7 +19,7 @@ _MOCK_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://codat-mock.invalid/")
 
 def new_id(rng: random.Random) -> str:
     """A fresh UUID in the version-4 shape, drawn from ``rng``."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return uuid4_text(rng.getrandbits(128))
 
 
 class IdSource:
@@ -49,7 +49,7 @@ class IdSource:
     def new_id(self) -> str:
         """A fresh id, never one handed out or claimed before."""
         while True:
-            candidate = str(uuid.UUID(int=self._draw(), version=4))
+            candidate = uuid4_text(self._draw())
             if candidate not in self._taken:
                 self._taken.add(candidate)
                 return candidate
@@ -89,6 +89,18 @@ class IdSource:
     def taken(self, an_id: str) -> bool:
         """Whether ``an_id`` has been handed out or claimed."""
         return an_id in self._taken
+
+
+# ``uuid.UUID(int=n, version=4)`` sets these bits: the version nibble and the variant.
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` for 128 random ``bits``, without building a
+    UUID object (an id is drawn on every create)."""
+    h = "%032x" % ((bits & _V4_CLEAR) | _V4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def rng_state(rng: random.Random) -> list[Any]:

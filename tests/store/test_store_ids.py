@@ -8,6 +8,7 @@ path the bug took), with two tenants sharing one world.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +25,7 @@ from mockserver.fixtures import Fixtures
 from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.store import World
-from mockserver.store.ids import IdSource, new_id
+from mockserver.store.ids import IdSource, new_id, uuid4_text
 from tests.conftest import API_KEY, OTHER_KEY, T0
 from tests.handlers.support import ok
 
@@ -165,3 +166,8 @@ def test_ids_never_collide_and_replay_the_same(
 ) -> None:
     first = _run(shared_client, operations)
     assert _run(shared_client, operations) == first
+
+
+@given(st.integers(min_value=0, max_value=2**128 - 1))
+def test_uuid4_text_is_the_standard_library_form(bits: int) -> None:
+    assert uuid4_text(bits) == str(uuid.UUID(int=bits, version=4))
