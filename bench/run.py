@@ -512,9 +512,10 @@ def serve_watched(argv: list[str]) -> int:
         for generation, seen in pauses.items():
             wall = max((p[0] for p in seen), default=0.0)
             cpu = max((p[1] for p in seen), default=0.0)
+            total = sum(p[1] for p in seen)
             print(
                 f"gc-watch: generation {generation}: {len(seen)} collections, longest "
-                f"{wall:.2f} ms wall ({cpu:.2f} ms of CPU)",
+                f"{wall:.2f} ms wall ({cpu:.2f} ms of CPU), {total:.0f} ms of CPU in all",
                 file=sys.stderr,
                 flush=True,
             )

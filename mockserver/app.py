@@ -165,11 +165,13 @@ def create_app(
     clock: Clock | None = None,
     spec: Spec | None = None,
     on_request: Callable[[JournalEntry], None] | None = None,
+    on_reset: Callable[[], None] | None = None,
 ) -> Starlette:
     """Build the mock: control API under ``/_mock``, the contract documents, the Codat API.
 
     ``on_request`` is called with each Codat exchange as the journal records it (the CLI's
-    request log).
+    request log); ``on_reset`` after each reset of the whole mock (``serve`` audits the
+    garbage collector's frozen heap then).
     """
     settings = settings or Settings()
     problem = exposure_problem(settings.host, settings.control_token)
@@ -230,7 +232,7 @@ def create_app(
                         rate_limiter=parts.rate_limiter,
                         webhooks=parts.webhooks,
                         correlation_id=parts.correlation,
-                        reset=parts.reset,
+                        reset=parts.reset if on_reset is None else _then(parts.reset, on_reset),
                     ),
                     *ui_routes(list(parts.spec.operations)),
                 ],
@@ -321,11 +323,17 @@ class MockApp(Starlette):
         if not self.resolver.is_codat(scope):
             await super().__call__(scope, receive, send)
             return
-        self.resolver.resolve(scope, send)
+        exchange = self.resolver.resolve(scope, send)
         scope["app"] = self
         if self.middleware_stack is None:
             self.middleware_stack = self.build_middleware_stack()
-        await self.codat_stack(scope, receive, send)
+        try:
+            await self.codat_stack(scope, receive, send)
+        finally:
+            # The raw connection holds the server's request cycle, which holds this scope:
+            # break that cycle, so that the request's objects go by reference counting, not
+            # at the garbage collector's next pass (mockserver/collector.py says why).
+            exchange.connection = None
 
 
 def _durable_layer(parts: Components) -> list[Middleware]:
@@ -334,6 +342,14 @@ def _durable_layer(parts: Components) -> list[Middleware]:
     if parts.durable is None:
         return []
     return [Middleware(DurableMiddleware, durable=parts.durable, correlation_id=parts.correlation)]
+
+
+def _then(first: Callable[[], None], then: Callable[[], None]) -> Callable[[], None]:
+    def both() -> None:
+        first()
+        then()
+
+    return both
 
 
 def _startup_consumer(webhooks: WebhookHub, url: str) -> str:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -311,6 +310,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.app import create_app
     from mockserver.banner import banner, has_route
     from mockserver.binding import base_url, listen
+    from mockserver.collector import Collector
     from mockserver.errors import CodatMockError
     from mockserver.request_log import RequestLog
 
@@ -320,7 +320,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings = settings_from(args)
         # The app first: a setting that cannot work (say, --host beyond loopback without a
         # token) is the error to report, whether or not the port happens to be free.
-        app = create_app(settings, on_request=log)
+        collector = Collector()
+        app = create_app(settings, on_request=log, on_reset=collector.after_reset)
         sock = listen(settings.host, settings.port)
     except CodatMockError as exc:  # a bad fixture, contract, rule or port: say which, briefly
         if sock is not None:
@@ -349,10 +350,9 @@ def _serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     # Everything alive now (the contract, compiled validators, fixtures) lives as long as
-    # the process: move it out of the collector's sight, so that a full collection under
-    # load walks only what requests created (bench/ shows the pauses this saves).
-    gc.collect()
-    gc.freeze()
+    # the process, and so does most of what survives a full collection later (the store):
+    # frozen, out of the collector's sight (bench/ shows the pauses this saves).
+    collector.install()
     # A hanging fault keeps its connection open until the client leaves; do not let it
     # hold up a shutdown for longer than a moment.
     # No proxy-header rewriting: the peer address is the one that connected (the per-IP rate
@@ -370,6 +370,7 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises Ctrl-C
         pass
     finally:
+        collector.uninstall()
         sock.close()
         sys.stdout.flush()
     return 0
