@@ -7,10 +7,11 @@ never becomes garbage in a cycle: companies, connections and journal entries go 
 counting, and so does everything a request makes (the app breaks the one cycle a request
 made, see ``MockApp``).
 
-So, once installed, the collector freezes (``gc.freeze()``, which moves whole lists at once) what survives
-each full collection, and runs a full collection after every second collection of generation
-1: each walks only what survived since the previous one, so its pause is bounded by recent
-growth (a few ms while POSTs grow the store as fast as they can), not by the store's size.
+So, once installed, the collector freezes (``gc.freeze()``, which moves whole lists at once)
+what survives each full collection, and runs a full collection after every second collection
+of generation 1: each walks only what survived since the previous one, so its pause is
+bounded by recent growth (a few ms while POSTs grow the store as fast as they can), not by
+the store's size.
 
 The price: a frozen object that later becomes garbage *in a cycle* is kept (one freed by
 reference counting is freed, frozen or not). ``python bench/gc_leak.py`` drives a mix of every
