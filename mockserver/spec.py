@@ -118,10 +118,18 @@ class Operation:
     #: The names of the query parameters the contract declares (asked on every request, so
     #: worked out once).
     query_names: frozenset[str] = field(init=False, compare=False)
+    #: The parameters by location (``path``, ``query``, ...), in document order.
+    _by_location: Mapping[str, tuple[Parameter, ...]] = field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         names = frozenset(p.name for p in self.parameters if p.location == "query")
         object.__setattr__(self, "query_names", names)
+        by_location: dict[str, tuple[Parameter, ...]] = {}
+        for param in self.parameters:
+            by_location[param.location] = (*by_location.get(param.location, ()), param)
+        object.__setattr__(self, "_by_location", by_location)
 
     @property
     def handler_name(self) -> str:
@@ -133,8 +141,9 @@ class Operation:
         """How many path segments are literal; routes with more literals match first."""
         return sum(1 for part in self.path.split("/") if part and "{" not in part)
 
-    def parameters_in(self, location: str) -> Iterator[Parameter]:
-        return (p for p in self.parameters if p.location == location)
+    def parameters_in(self, location: str) -> tuple[Parameter, ...]:
+        """The operation's parameters in ``location``, in document order."""
+        return self._by_location.get(location, ())
 
 
 class Spec:

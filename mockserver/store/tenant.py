@@ -129,7 +129,7 @@ class Tenant:
     ) -> dict[str, Any]:
         """Create a company and return its Company object."""
         company = self._new_company(name, description, tags)
-        return company.render(self._now())
+        return company.render(company.created)  # as it stands at its creation: now
 
     def _new_company(
         self, name: str, description: str | None, tags: dict[str, str] | None
