@@ -313,6 +313,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.collector import Collector
     from mockserver.errors import CodatMockError
     from mockserver.request_log import RequestLog
+    from mockserver.wire import uvicorn_config
 
     log = None if args.quiet else RequestLog(sys.stdout, json_lines=args.log_format == "json")
     sock = None
@@ -355,16 +356,7 @@ def _serve(args: argparse.Namespace) -> int:
     collector.install()
     # A hanging fault keeps its connection open until the client leaves; do not let it
     # hold up a shutdown for longer than a moment.
-    # No proxy-header rewriting: the peer address is the one that connected (the per-IP rate
-    # limit counts it), not what an X-Forwarded-For from any local client claims; and one
-    # layer fewer on every request.
-    config = uvicorn.Config(
-        app,
-        log_level=args.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=2,
-        proxy_headers=False,
-    )
+    config = uvicorn_config(app, log_level=args.log_level, timeout_graceful_shutdown=2)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn has shut down gracefully, then re-raises Ctrl-C

@@ -29,6 +29,7 @@ from mockserver.handles import Faults, MockClock
 from mockserver.journal import JournalEntry
 from mockserver.report import build_report
 from mockserver.settings import DEFAULT_HOST, Settings
+from mockserver.wire import uvicorn_config
 
 if TYPE_CHECKING:
     from codat_sync_for_commerce import CodatSyncCommerce
@@ -152,12 +153,8 @@ class MockServer:
         # Bind before starting uvicorn so the port is known (and taken) up front.
         sock = listen(self.settings.host or DEFAULT_HOST, self.settings.port)
         self._socket = sock
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=2,
+        config = uvicorn_config(
+            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
         )
         server = uvicorn.Server(config)
         self._server = server
