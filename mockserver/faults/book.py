@@ -192,6 +192,8 @@ class FaultBook:
 
     def pick(self, target: Target) -> ActiveRule | None:
         """The rule that fires on this request, if any (counting the match on each rule)."""
+        if not self._rules:  # the usual case: no lock to take (a list's length is atomic)
+            return None
         with self._lock:
             for active in self._rules:
                 if active.retired or not active.matches(target):

@@ -120,6 +120,9 @@ class World:
 
     def tenant(self, client_id: str) -> Tenant:
         """The tenant of ``client_id``, created (from the fixtures) on first use."""
+        found = self._tenants.get(client_id)  # the usual case, no lock: a dict read is atomic
+        if found is not None:
+            return found
         with self._env.lock:
             found = self._tenants.get(client_id)
             if found is None:
