@@ -104,11 +104,11 @@ def test_after_reset_does_not_audit_a_heap_that_has_barely_grown() -> None:
     policy.uninstall()
 
 
-def test_full_collections_come_in_small_batches_while_installed() -> None:
+def test_the_thresholds_are_the_policys_while_installed() -> None:
     gc.set_threshold(500, 7, 9)
-    policy = Collector(full_threshold=2)
+    policy = Collector(thresholds=(50, 20, 2))
     policy.install()
-    assert gc.get_threshold() == (500, 7, 2)
+    assert gc.get_threshold() == (50, 20, 2)
     policy.uninstall()
     assert gc.get_threshold() == (500, 7, 9)
 
