@@ -7,7 +7,7 @@
 The policy freezes what survives each full collection; a frozen object that later becomes
 garbage in a cycle stays until an audit. This drives a mix of every kind of request (create
 and read companies and connections, syncs, configuration, 400s, 401s and 404s, fault rules
-and the faults they answer, keep-alive and one-connection-per-request clients) through
+and the faults they answer or drop, keep-alive and one-connection-per-request clients) through
 ``codat-mock serve``'s app in a server process of its own (no audit: no reset), stops it,
 then counts what only an audit would collect: leaked objects per 100,000 requests, by type.
 A run with no requests gives the startup and shutdown share, taken off.
@@ -101,9 +101,15 @@ class Client:
             headers["Content-Type"] = "application/json"
         if not self.keep_alive:
             headers["Connection"] = "close"
-        self.conn.request(method, path, body=data, headers=headers)
-        response = self.conn.getresponse()
-        raw = response.read()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except (http.client.HTTPException, ConnectionError):  # a fault dropped it
+            self.statuses[0] += 1
+            self.conn.close()
+            self.conn = None
+            return None
         self.statuses[response.status] += 1
         if not self.keep_alive:
             self.conn.close()
@@ -154,8 +160,10 @@ def drive(client: Client, requests: int, seed: int) -> None:
                 sent += 1
             elif step == 11:  # 401
                 client.call("GET", "/companies", None)
-            elif step == 12:  # a fault rule, and the fault it answers
-                rule = {"operationId": "list-connections", "status": 503, "times": 1}
+            elif step == 12:  # a fault rule, and the fault it answers (or drops it)
+                rule: dict[str, Any] = {"operationId": "list-connections", "times": 1}
+                fault = rng.choice(["status", "reset", "empty", "truncate"])
+                rule.update({"status": 503} if fault == "status" else {"drop": fault})
                 client.call("POST", "/_mock/faults", None, rule)
                 client.call("GET", f"{base}/connections", owner)
                 sent += 1
@@ -214,7 +222,7 @@ def main() -> int:
     idle = measure(0, args.seed)
     run = measure(args.requests, args.seed)
     per = (run["leaked"] - idle["leaked"]) / max(run["requests"], 1) * 100_000
-    print(f"statuses: {run['statuses']}")
+    print(f"statuses (0: dropped by a fault): {run['statuses']}")
     print(
         f"no requests: {idle['cyclic']:,} objects of garbage in cycles collected (startup), "
         f"{idle['leaked']} leaked (startup and shutdown)"
