@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.clock import Clock, isoformat, system_now, wall_isoformat
 from mockserver.exchange import exchange_of
+from mockserver.journal_ring import Row, RowRing
 
 UTC = timezone.utc
 
@@ -122,11 +122,12 @@ class JournalEntry:
 
 # --- the compact row ---------------------------------------------------------------------------
 #
-# One exchange is kept as a flat tuple of atoms, in this order. Bodies and headers stay bytes
-# (decoded on read); violations are their JSON text.
+# One exchange is kept as a flat row of atoms, in this order (a RowRing holds them by
+# column). Bodies and headers stay bytes (decoded on read); violations are their JSON text.
 
 _SEQ, _MOCK_AT, _STATUS, _OPERATION, _CLIENT = 0, 1, 8, 6, 7
-Row = tuple[Any, ...]
+#: How many values a row holds.
+ROW_WIDTH = 23
 
 
 def pack_headers(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
@@ -269,7 +270,7 @@ class Journal:
         self.max_entries = max_entries
         self.max_body_bytes = max_body_bytes
         self._lock = threading.Lock()
-        self._rows: deque[Row] = deque(maxlen=max_entries)
+        self._rows = RowRing(max_entries, ROW_WIDTH)
         self._last_seq = 0
         self._dropped_count = 0
 
@@ -286,9 +287,8 @@ class Journal:
     def record_row(self, row: Row) -> None:
         """Keep one compact row (see :func:`_row_of` for its layout)."""
         with self._lock:
-            if len(self._rows) == self.max_entries:
+            if self._rows.append(row):
                 self._dropped_count += 1
-            self._rows.append(row)
             # Entries built by hand (tests, imports) may carry their own numbers; keep the
             # counter ahead of them so next_seq never hands out a number already in use.
             if row[_SEQ] > self._last_seq:
@@ -305,7 +305,7 @@ class Journal:
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         with self._lock:
-            rows = list(self._rows)
+            rows = self._rows.rows()
             last_seq = self._last_seq
         # Entries are recorded when an exchange ends, so a slow request lands after a quick
         # one that arrived later; the sequence number restores arrival order.
@@ -374,7 +374,7 @@ class Journal:
     def get(self, seq: int) -> JournalEntry | None:
         """The entry with sequence number ``seq``, if it is still kept."""
         with self._lock:
-            rows = list(self._rows)
+            rows = self._rows.rows()
         for row in reversed(rows):
             if row[_SEQ] == seq:
                 return _entry_of(row)

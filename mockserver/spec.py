@@ -119,9 +119,7 @@ class Operation:
     #: worked out once).
     query_names: frozenset[str] = field(init=False, compare=False)
     #: The parameters by location (``path``, ``query``, ...), in document order.
-    _by_location: Mapping[str, tuple[Parameter, ...]] = field(
-        init=False, compare=False, repr=False
-    )
+    _by_location: Mapping[str, tuple[Parameter, ...]] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         names = frozenset(p.name for p in self.parameters if p.location == "query")
