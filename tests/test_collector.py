@@ -87,10 +87,14 @@ def test_a_frozen_cycle_outlives_collections_until_an_audit(collector: Collector
 def test_after_reset_audits_once_the_frozen_heap_has_grown() -> None:
     policy = Collector(audit_growth=0.0)
     policy.install()
+    # Kept alive through frozen_cycle's collection: the frozen heap grows by far more than
+    # whatever else (pytest's own objects) may be freed meanwhile, so the growth is certain.
+    grown = [[] for _ in range(1_000)]
     garbage = frozen_cycle()
     policy.after_reset()
     assert garbage() is None
     assert policy.audits == 2  # the install's, the reset's
+    assert len(grown) == 1_000
     policy.uninstall()
 
 
