@@ -374,11 +374,8 @@ class Journal:
     def get(self, seq: int) -> JournalEntry | None:
         """The entry with sequence number ``seq``, if it is still kept."""
         with self._lock:
-            rows = self._rows.rows()
-        for row in reversed(rows):
-            if row[_SEQ] == seq:
-                return _entry_of(row)
-        return None
+            row = self._rows.find(_SEQ, seq)
+        return _entry_of(row) if row is not None else None
 
     def clear(self) -> None:
         """Forget every entry (sequence numbers keep counting)."""

@@ -13,7 +13,6 @@ Not thread-safe by itself: :class:`~mockserver.journal.Journal` holds its lock a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 Row = tuple[Any, ...]
@@ -56,8 +55,14 @@ class RowRing:
             columns = [column[start:] + column[:stop] for column in self._columns]
         return list(zip(*columns, strict=True))
 
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self.rows())
+    def find(self, column: int, value: Any) -> Row | None:
+        """The kept row whose ``column`` holds ``value`` (one column scan, in C); None if no
+        kept row does. Meant for a column of unique values, such as sequence numbers."""
+        try:
+            at = self._columns[column].index(value, 0, self._size)
+        except ValueError:
+            return None
+        return tuple(values[at] for values in self._columns)
 
     def clear(self) -> None:
         """Forget every row (and drop the references to their values)."""

@@ -32,7 +32,11 @@ def test_the_ring_keeps_what_a_bounded_deque_keeps(
         reference.append(row)
         assert len(ring) == len(reference)
     assert ring.rows() == list(reference)
-    assert list(ring) == list(reference)
+    for row in reference:  # each kept row is found by its unique first value...
+        assert ring.find(0, row[0]) == row
+    for n in range(appends):  # ...and a row no longer kept is not
+        if all(row[0] != n for row in reference):
+            assert ring.find(0, n) is None
 
 
 def test_rows_are_copies() -> None:
