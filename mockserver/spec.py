@@ -122,12 +122,12 @@ class Operation:
     _by_location: Mapping[str, tuple[Parameter, ...]] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        names = frozenset(p.name for p in self.parameters if p.location == "query")
-        object.__setattr__(self, "query_names", names)
         by_location: dict[str, tuple[Parameter, ...]] = {}
         for param in self.parameters:
             by_location[param.location] = (*by_location.get(param.location, ()), param)
         object.__setattr__(self, "_by_location", by_location)
+        names = frozenset(p.name for p in by_location.get("query", ()))
+        object.__setattr__(self, "query_names", names)
 
     @property
     def handler_name(self) -> str:

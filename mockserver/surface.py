@@ -120,9 +120,7 @@ class CodatSurface:
                     name: values[-1]
                     for name, values in query.items()
                     if name not in match.operation.query_names
-                }
-                if query
-                else {},
+                },
                 body=valid.body,
                 has_body=valid.has_body,
                 url_path=path,
